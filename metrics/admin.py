@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from metrics.models import Kpi, KpiLink, MetricValue, Target, TargetChange
+
+
+@admin.register(Kpi)
+class KpiAdmin(admin.ModelAdmin):
+    list_display = ["name", "key", "organization", "kind", "cadence", "is_key", "outcome_owner"]
+    list_filter = ["organization", "kind", "cadence", "is_key"]
+    list_select_related = ["organization", "outcome_owner"]
+    search_fields = ["name", "key"]
+    raw_id_fields = ["objective", "outcome_owner", "data_owner"]
+
+
+@admin.register(KpiLink)
+class KpiLinkAdmin(admin.ModelAdmin):
+    list_display = ["lead", "lag", "organization"]
+    list_filter = ["organization"]
+    list_select_related = ["lead", "lag", "organization"]
+    raw_id_fields = ["lead", "lag"]
+
+
+@admin.register(Target)
+class TargetAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "period_start", "period_end", "value", "organization"]
+    list_filter = ["organization"]
+    list_select_related = ["kpi", "organization"]
+    raw_id_fields = ["kpi"]
+
+
+@admin.register(TargetChange)
+class TargetChangeAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "action", "period_start", "changed_by", "changed_at", "mid_period"]
+    list_filter = ["organization", "action", "mid_period"]
+    list_select_related = ["kpi", "changed_by"]
+    raw_id_fields = ["kpi", "changed_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False  # an audit trail is read-only
+
+
+@admin.register(MetricValue)
+class MetricValueAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "period_date", "value", "confidence", "source", "organization"]
+    list_filter = ["organization", "confidence", "source"]
+    list_select_related = ["kpi", "organization"]
+    raw_id_fields = ["kpi", "recorded_by"]
+    show_full_result_count = False

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from django import forms
+
+from metrics.models import Confidence, Kpi, KpiKind
+from metrics.services import KPI_FIELDS
+from objectives.models import Objective
+from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from perfmgmt.models import Organization
+
+
+class KpiForm(forms.ModelForm):
+    drives = forms.ModelMultipleChoiceField(
+        queryset=Kpi.objects.none(),
+        required=False,
+        help_text="For a lead KPI: the lag KPIs it is meant to predict.",
+    )
+
+    class Meta:
+        model = Kpi
+        fields = list(KPI_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"outcome_owner": UserChoiceField, "data_owner": UserChoiceField}
+        formfield_callback = scoped_formfield
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["objective"].queryset = Objective.objects.all()
+        self.fields["outcome_owner"].queryset = org_users(org)
+        self.fields["data_owner"].queryset = org_users(org)
+        lags = Kpi.objects.filter(kind=KpiKind.LAG)
+        if self.instance.pk:
+            lags = lags.exclude(pk=self.instance.pk)
+            self.initial["drives"] = list(self.instance.drives.values_list("pk", flat=True))
+        self.fields["drives"].queryset = lags
+
+    def validate_unique(self) -> None:
+        # Uniqueness of the key is checked by the service, which knows the organisation.
+        pass
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in KPI_FIELDS}
+
+
+class TargetForm(forms.Form):
+    value = forms.FloatField(label="Target")
+    green_threshold = forms.FloatField(
+        required=False, help_text="At or better than this is green (default: the target)."
+    )
+    amber_threshold = forms.FloatField(
+        required=False, help_text="At or better than this is amber (default: 10% off target)."
+    )
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields = {"period": PeriodField(org=org), **self.fields}
+
+
+class ValueForm(forms.Form):
+    period_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Any day in the period; the value is filed under the period's first day.",
+    )
+    value = forms.FloatField()
+    confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.PRELIMINARY)
+    note = forms.CharField(max_length=500, required=False)

@@ -1,0 +1,228 @@
+"""KPIs, their targets per period and the values recorded against them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django_scopes import ScopedManager
+
+from objectives.models import Objective
+from perfmgmt.models import Organization
+
+
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class KpiKind(models.TextChoices):
+    LEAD = "lead", "Lead"
+    LAG = "lag", "Lag"
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class Aggregation(models.TextChoices):
+    SUM = "sum", "Sum"
+    AVERAGE = "average", "Average"
+    LAST = "last", "Last value"
+    MIN = "min", "Minimum"
+    MAX = "max", "Maximum"
+
+
+class Kpi(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kpis")
+    key = models.SlugField(
+        max_length=80, help_text="Stable identifier for REST clients, unique in the organisation."
+    )
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=24, blank=True)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    kind = models.CharField(max_length=4, choices=KpiKind.choices)
+    cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.MONTHLY)
+    aggregation = models.CharField(
+        max_length=8, choices=Aggregation.choices, default=Aggregation.LAST
+    )
+    objective = models.ForeignKey(
+        Objective, null=True, blank=True, on_delete=models.SET_NULL, related_name="kpis"
+    )
+    outcome_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_kpis"
+    )
+    data_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="data_owned_kpis"
+    )
+    drives = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="driven_by",
+        through="KpiLink",
+        through_fields=("lead", "lag"),
+    )
+    is_key = models.BooleanField(
+        default=False, help_text="One of the 5–7 metrics that matter on a dashboard."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "KPI"
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="kpi_key_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class KpiLink(models.Model):
+    """A lead KPI that is meant to predict a lag KPI."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    lead = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="lag_links")
+    lag = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="lead_links")
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "lag"], name="kpi_link_once"),
+            models.CheckConstraint(
+                condition=~models.Q(lead=models.F("lag")), name="kpi_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id} drives {self.lag_id}"
+
+
+class Rag(models.TextChoices):
+    GREEN = "green", "On target"
+    AMBER = "amber", "At risk"
+    RED = "red", "Off target"
+    NONE = "none", "No data"
+
+
+class Target(models.Model):
+    """What a KPI should reach in one period, with the thresholds that colour it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="targets")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="targets")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    value = models.FloatField(help_text="The target itself.")
+    green_threshold = models.FloatField(help_text="At or better than this is green.")
+    amber_threshold = models.FloatField(
+        help_text="At or better than this (but not green) is amber."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["kpi", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period_start"], name="one_target_per_period"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")),
+                name="target_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi} {self.period_start}–{self.period_end}: {self.value:g}"
+
+
+class TargetChange(models.Model):
+    """The audit trail of targets: a target moved mid-period must show in the pack."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="target_changes")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    old = models.JSONField(null=True, blank=True)
+    new = models.JSONField(null=True, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    mid_period = models.BooleanField(
+        default=False, help_text="Changed while its period was running."
+    )
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} target of {self.kpi_id} for {self.period_start}"
+
+
+class Confidence(models.TextChoices):
+    """How far the number itself can be trusted, weakest first."""
+
+    ESTIMATE = "estimate", "Estimate"
+    PRELIMINARY = "preliminary", "Preliminary"
+    RECONCILED = "reconciled", "Reconciled"
+    AUDITED = "audited", "Audited"
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", "Manual entry"
+    API = "api", "REST API"
+    PULL = "pull", "Scheduled pull"
+    IMPORT = "import", "CSV import"
+
+
+class MetricValue(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="values")
+    period_date = models.DateField(help_text="First day of the cadence period the value is for.")
+    value = models.FloatField()
+    confidence = models.CharField(
+        max_length=12, choices=Confidence.choices, default=Confidence.PRELIMINARY
+    )
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField(max_length=500, blank=True)
+    measured_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the source measured it; an older replay never wins."
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["kpi", "-period_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period_date"], name="one_value_per_kpi_period"
+            )
+        ]
+        indexes = [models.Index(fields=["kpi", "-period_date"], name="value_kpi_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_date}: {self.value:g}"

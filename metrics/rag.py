@@ -1,0 +1,31 @@
+"""Red/amber/green: how a value compares with its target's thresholds."""
+
+from __future__ import annotations
+
+from metrics.models import Direction, Rag, Target
+
+
+def default_thresholds(value: float, direction: str) -> tuple[float, float]:
+    """Green at the target; amber within 10% of it on the wrong side."""
+    slack = abs(value) * 0.1
+    amber = value - slack if direction == Direction.HIGHER else value + slack
+    return value, amber
+
+
+def rag_status(value: float | None, target: Target | None, direction: str) -> Rag:
+    if value is None or target is None:
+        return Rag.NONE
+    if direction == Direction.HIGHER:
+        if value >= target.green_threshold:
+            return Rag.GREEN
+        return Rag.AMBER if value >= target.amber_threshold else Rag.RED
+    if value <= target.green_threshold:
+        return Rag.GREEN
+    return Rag.AMBER if value <= target.amber_threshold else Rag.RED
+
+
+def variance(value: float | None, target: Target | None) -> float | None:
+    """Actual minus target, as a fraction of the target (None when it cannot be computed)."""
+    if value is None or target is None or target.value == 0:
+        return None
+    return (value - target.value) / abs(target.value)

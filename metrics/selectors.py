@@ -1,0 +1,126 @@
+"""Reads for KPIs: one KPI, and the status (latest value, target, RAG) of many at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from metrics.models import Kpi, KpiLink, MetricValue, Rag, Target, TargetChange
+from metrics.rag import rag_status, variance
+from perfmgmt.models import Organization
+from perfmgmt.periods import cadence_length_days, cadence_period_start
+from perfmgmt.selectors import get_or_404
+from perfmgmt.tenancy import org_scope
+
+
+def kpi_get(*, org: Organization, kpi_id: uuid.UUID | str) -> Kpi:
+    with org_scope(org):
+        return get_or_404(
+            Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner"),
+            kpi_id,
+            "KPI",
+        )
+
+
+def kpi_list(*, org: Organization) -> QuerySet[Kpi]:
+    with org_scope(org):
+        return Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner")
+
+
+def target_get(*, org: Organization, kpi: Kpi, target_id: int | str) -> Target:
+    with org_scope(org):
+        return get_or_404(Target.objects.filter(kpi=kpi), target_id, "target")
+
+
+@dataclass(frozen=True)
+class KpiStatus:
+    kpi: Kpi
+    latest: MetricValue | None
+    target: Target | None
+    rag: Rag
+    variance: float | None
+    stale: bool
+
+    @property
+    def rag_label(self) -> str:
+        return Rag(self.rag).label
+
+
+def _is_stale(kpi: Kpi, latest: MetricValue | None, today: dt.date) -> bool:
+    """No value for the last completed cadence period."""
+    last_complete = cadence_period_start(
+        kpi.cadence, today - dt.timedelta(days=cadence_length_days(kpi.cadence))
+    )
+    return latest is None or latest.period_date < last_complete
+
+
+def _target_for(targets: Sequence[Target], day: dt.date) -> Target | None:
+    for target in targets:
+        if target.period_start <= day <= target.period_end:
+            return target
+    return None
+
+
+def kpi_statuses(*, org: Organization, kpis: Sequence[Kpi]) -> dict[uuid.UUID, KpiStatus]:
+    """Status of many KPIs in a fixed number of queries, whatever their number."""
+    today = timezone.localdate()
+    ids = [kpi.pk for kpi in kpis]
+    with org_scope(org):
+        latest = {
+            value.kpi_id: value
+            for value in MetricValue.objects.filter(kpi_id__in=ids)
+            .order_by("kpi_id", "-period_date")
+            .distinct("kpi_id")
+        }
+        targets: dict[uuid.UUID, list[Target]] = defaultdict(list)
+        oldest = min((v.period_date for v in latest.values()), default=today)
+        for target in Target.objects.filter(kpi_id__in=ids, period_end__gte=min(oldest, today)):
+            targets[target.kpi_id].append(target)
+    statuses = {}
+    for kpi in kpis:
+        value = latest.get(kpi.pk)
+        target = _target_for(targets[kpi.pk], value.period_date if value else today)
+        number = value.value if value else None
+        statuses[kpi.pk] = KpiStatus(
+            kpi=kpi,
+            latest=value,
+            target=target,
+            rag=rag_status(number, target, kpi.direction),
+            variance=variance(number, target),
+            stale=_is_stale(kpi, value, today),
+        )
+    return statuses
+
+
+@dataclass(frozen=True)
+class KpiDetail:
+    status: KpiStatus
+    values: list[MetricValue]
+    targets: list[Target]
+    target_changes: list[TargetChange]
+    leads: list[Kpi]
+    lags: list[Kpi]
+
+
+def kpi_detail(*, org: Organization, kpi: Kpi, limit: int = 52) -> KpiDetail:
+    with org_scope(org):
+        links = list(
+            KpiLink.objects.filter(lead=kpi).select_related("lag")
+            | KpiLink.objects.filter(lag=kpi).select_related("lead")
+        )
+        return KpiDetail(
+            status=kpi_statuses(org=org, kpis=[kpi])[kpi.pk],
+            values=list(MetricValue.objects.filter(kpi=kpi).select_related("recorded_by")[:limit]),
+            targets=list(Target.objects.filter(kpi=kpi).order_by("-period_start")),
+            target_changes=list(
+                TargetChange.objects.filter(kpi=kpi).select_related("changed_by")[:50]
+            ),
+            leads=[link.lead for link in links if link.lag_id == kpi.pk],
+            lags=[link.lag for link in links if link.lead_id == kpi.pk],
+        )

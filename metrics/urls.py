@@ -1,0 +1,13 @@
+from django.urls import path
+
+from metrics import views
+
+app_name = "metrics"
+
+urlpatterns = [
+    path("kpis/new/", views.kpi_create, name="kpi-create"),
+    path("kpis/<uuid:kpi_id>/", views.kpi_detail, name="kpi-detail"),
+    path("kpis/<uuid:kpi_id>/edit/", views.kpi_edit, name="kpi-edit"),
+    path("kpis/<uuid:kpi_id>/target/", views.target_set, name="target-set"),
+    path("kpis/<uuid:kpi_id>/values/new/", views.value_record, name="value-record"),
+]

@@ -1,0 +1,124 @@
+"""KPI pages: detail, definition, targets and recording a value."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from metrics import services
+from metrics.forms import KpiForm, TargetForm, ValueForm
+from metrics.ingestion import BatchRejected, metric_value_record
+from metrics.models import Kpi
+from metrics.selectors import kpi_detail as kpi_detail_get
+from metrics.selectors import kpi_get
+from perfmgmt.models import Role
+from perfmgmt.permissions import (
+    can_edit_kpi,
+    can_manage_strategy,
+    can_record_value,
+    can_set_target,
+)
+from perfmgmt.tenancy import org_view
+from perfmgmt.validation import ensure_allowed
+from perfmgmt.views import service_form_page
+
+
+def _kpi_url(request: HttpRequest, kpi: Kpi) -> str:
+    return reverse("metrics:kpi-detail", kwargs={"org_slug": request.org.slug, "kpi_id": kpi.pk})
+
+
+@org_view
+def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
+    kpi = kpi_get(org=request.org, kpi_id=kpi_id)
+    membership = request.membership
+    context = {
+        "kpi": kpi,
+        "detail": kpi_detail_get(org=request.org, kpi=kpi),
+        "can_edit": can_edit_kpi(membership, kpi),
+        "can_set_target": can_set_target(membership, kpi),
+        "can_record": can_record_value(membership, kpi),
+    }
+    return render(request, "metrics/kpi_detail.html", context)
+
+
+@org_view
+def kpi_create(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    ensure_allowed(can_manage_strategy(membership) or membership.role == Role.LEAD)
+    form = KpiForm(request.POST or None, org=request.org, instance=Kpi(organization=request.org))
+    return service_form_page(
+        request,
+        form,
+        title="New KPI",
+        save=lambda f: services.kpi_create(
+            org=request.org, actor=membership, drives=f.cleaned_data["drives"], **f.service_fields()
+        ),
+        success_url=reverse("objectives:cascade", kwargs={"org_slug": request.org.slug}),
+    )
+
+
+@org_view
+def kpi_edit(request: HttpRequest, kpi_id: str) -> HttpResponse:
+    kpi = kpi_get(org=request.org, kpi_id=kpi_id)
+    ensure_allowed(can_edit_kpi(request.membership, kpi))
+    form = KpiForm(request.POST or None, org=request.org, instance=kpi)
+    return service_form_page(
+        request,
+        form,
+        title=f"Edit KPI: {kpi.name}",
+        save=lambda f: services.kpi_update(
+            org=request.org,
+            actor=request.membership,
+            kpi=kpi,
+            drives=f.cleaned_data["drives"],
+            **f.service_fields(),
+        ),
+        success_url=_kpi_url(request, kpi),
+    )
+
+
+@org_view
+def target_set(request: HttpRequest, kpi_id: str) -> HttpResponse:
+    kpi = kpi_get(org=request.org, kpi_id=kpi_id)
+    ensure_allowed(can_set_target(request.membership, kpi))
+    form = TargetForm(request.POST or None, org=request.org)
+
+    def save(f: TargetForm) -> object:
+        data = dict(f.cleaned_data)
+        period = data.pop("period")
+        return services.target_set(
+            org=request.org,
+            actor=request.membership,
+            kpi=kpi,
+            period_start=period.start,
+            period_end=period.end,
+            **data,
+        )
+
+    return service_form_page(
+        request, form, title=f"Target for {kpi.name}", save=save, success_url=_kpi_url(request, kpi)
+    )
+
+
+@org_view
+def value_record(request: HttpRequest, kpi_id: str) -> HttpResponse:
+    kpi = kpi_get(org=request.org, kpi_id=kpi_id)
+    ensure_allowed(can_record_value(request.membership, kpi))
+    form = ValueForm(request.POST or None)
+
+    def save(f: ValueForm) -> object:
+        try:
+            return metric_value_record(
+                org=request.org, actor=request.membership, kpi=kpi, **f.cleaned_data
+            )
+        except BatchRejected as exc:
+            raise exc.as_validation_error() from exc
+
+    return service_form_page(
+        request,
+        form,
+        title=f"Record a value: {kpi.name}",
+        save=save,
+        success_url=_kpi_url(request, kpi),
+    )

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from objectives.models import Objective, StrategicPriority
+from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from perfmgmt.models import Organization, Team
+
+
+class PriorityForm(forms.ModelForm):
+    class Meta:
+        model = StrategicPriority
+        fields = [
+            "title",
+            "description",
+            "perspective",
+            "owner",
+            "rank",
+            "horizon_start",
+            "horizon_end",
+            "is_active",
+        ]
+        widgets = {
+            "horizon_start": forms.DateInput(attrs={"type": "date"}),
+            "horizon_end": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
+        field_classes = {"owner": UserChoiceField}
+        formfield_callback = scoped_formfield
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = org_users(org)
+
+
+class ObjectiveForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    priority = forms.ModelChoiceField(queryset=StrategicPriority.objects.none(), required=False)
+    parent = forms.ModelChoiceField(
+        queryset=Objective.objects.none(), required=False, label="Parent objective"
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.none())
+    owner = UserChoiceField(queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["period"] = PeriodField(org=org)
+        self.fields["priority"].queryset = StrategicPriority.objects.all()
+        self.fields["parent"].queryset = Objective.objects.all()
+        self.fields["team"].queryset = Team.objects.all()
+        self.fields["owner"].queryset = org_users(org)
+
+    @classmethod
+    def initial_for(cls, objective: Objective) -> dict:
+        return {
+            "title": objective.title,
+            "description": objective.description,
+            "priority": objective.priority_id,
+            "parent": objective.parent_id,
+            "team": objective.team_id,
+            "owner": objective.owner_id,
+            "period": f"{objective.period_kind}:{objective.period_start.isoformat()}",
+        }

@@ -1,0 +1,161 @@
+"""Writes and rules for priorities and objectives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from objectives.models import Objective, PeriodKind, StrategicPriority
+from perfmgmt.models import Membership, Organization, Team
+from perfmgmt.periods import period_for
+from perfmgmt.permissions import can_edit_objective, can_edit_team_work, can_manage_strategy
+from perfmgmt.tenancy import org_scope
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+
+PRIORITY_FIELDS = (
+    "title",
+    "description",
+    "perspective",
+    "owner",
+    "rank",
+    "horizon_start",
+    "horizon_end",
+    "is_active",
+)
+
+
+def _check_actor(org: Organization, actor: Membership) -> None:
+    if actor.organization_id != org.pk:
+        raise ValidationError({"actor": "The actor is not a member of this organisation."})
+
+
+@transaction.atomic
+def priority_create(*, org: Organization, actor: Membership, **fields: Any) -> StrategicPriority:
+    return priority_update(
+        org=org, actor=actor, priority=StrategicPriority(organization=org), **fields
+    )
+
+
+@transaction.atomic
+def priority_update(
+    *, org: Organization, actor: Membership, priority: StrategicPriority, **fields: Any
+) -> StrategicPriority:
+    _check_actor(org, actor)
+    ensure_same_org(org, priority=priority)
+    ensure_allowed(can_manage_strategy(actor), "Only admins and executives edit priorities.")
+    unknown = set(fields) - set(PRIORITY_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    ensure_members(org, owner=fields.get("owner"))
+    for name, value in fields.items():
+        setattr(priority, name, value)
+    with org_scope(org):
+        priority.full_clean()
+        priority.save()
+    return priority
+
+
+def _period_bounds(org: Organization, period_kind: str, period_date: dt.date) -> tuple:
+    if period_kind not in PeriodKind.values:
+        raise ValidationError({"period_kind": f"Choose one of {', '.join(PeriodKind.values)}."})
+    period = period_for(period_kind, period_date, org.fiscal_year_start_month)
+    return period.start, period.end
+
+
+def _check_alignment(objective: Objective) -> None:
+    """A child objective serves its parent's priority, inside its parent's period, no loops."""
+    parent = objective.parent
+    if parent is None:
+        return
+    if objective.priority_id is None:
+        objective.priority_id = parent.priority_id
+    errors: dict[str, str] = {}
+    if parent.priority_id != objective.priority_id:
+        errors["priority"] = "A sub-objective aligns to the same priority as its parent."
+    if not (
+        parent.period_start <= objective.period_start <= objective.period_end <= parent.period_end
+    ):
+        errors["period_kind"] = "A sub-objective's period must lie within its parent's period."
+    ancestor, seen = parent, set()
+    while ancestor is not None:
+        if ancestor.pk == objective.pk or ancestor.pk in seen:
+            errors["parent"] = "An objective cannot sit under itself or its own sub-objectives."
+            break
+        seen.add(ancestor.pk)
+        ancestor = ancestor.parent
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def objective_create(
+    *,
+    org: Organization,
+    actor: Membership,
+    title: str,
+    team: Team,
+    owner: AbstractBaseUser,
+    period_kind: str,
+    period_date: dt.date,
+    priority: StrategicPriority | None = None,
+    parent: Objective | None = None,
+    description: str = "",
+) -> Objective:
+    objective = Objective(organization=org)
+    return objective_update(
+        org=org,
+        actor=actor,
+        objective=objective,
+        title=title,
+        team=team,
+        owner=owner,
+        period_kind=period_kind,
+        period_date=period_date,
+        priority=priority,
+        parent=parent,
+        description=description,
+    )
+
+
+@transaction.atomic
+def objective_update(
+    *,
+    org: Organization,
+    actor: Membership,
+    objective: Objective,
+    title: str,
+    team: Team,
+    owner: AbstractBaseUser,
+    period_kind: str,
+    period_date: dt.date,
+    priority: StrategicPriority | None = None,
+    parent: Objective | None = None,
+    description: str = "",
+) -> Objective:
+    _check_actor(org, actor)
+    ensure_same_org(org, objective=objective, team=team, priority=priority, parent=parent)
+    ensure_members(org, owner=owner)
+    if objective.pk and not objective._state.adding:
+        ensure_allowed(can_edit_objective(actor, objective), "You cannot edit this objective.")
+    ensure_allowed(
+        can_edit_team_work(actor, team), "You can only plan objectives for a team you lead."
+    )
+    if priority is None and parent is None:
+        raise ValidationError({"priority": "Align the objective to a strategic priority."})
+    objective.title = title
+    objective.description = description
+    objective.team = team
+    objective.owner = owner
+    objective.priority = priority if priority is not None else parent.priority
+    objective.parent = parent
+    objective.period_kind = period_kind
+    objective.period_start, objective.period_end = _period_bounds(org, period_kind, period_date)
+    _check_alignment(objective)
+    with org_scope(org):
+        objective.full_clean()
+        objective.save()
+    return objective

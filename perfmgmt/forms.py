@@ -1,0 +1,60 @@
+"""Form helpers shared by the apps' forms."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from perfmgmt.models import Organization
+from perfmgmt.periods import Period, period_choices
+
+
+def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on the field it names where it can."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+def org_users(org: Organization) -> QuerySet:
+    return (
+        get_user_model()
+        .objects.filter(memberships__organization=org, is_active=True)
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:  # noqa: ANN001
+        return obj.get_full_name() or obj.username
+
+
+class PeriodField(forms.ChoiceField):
+    """Pick a fiscal year or quarter of the organisation; cleans to a Period."""
+
+    def __init__(self, *, org: Organization, **kwargs) -> None:  # noqa: ANN003
+        self.periods = {
+            p.key: p for p in period_choices(timezone.localdate(), org.fiscal_year_start_month)
+        }
+        super().__init__(choices=[(k, p.label) for k, p in self.periods.items()], **kwargs)
+
+    def clean(self, value: str) -> Period:  # type: ignore[override]
+        return self.periods[super().clean(value)]
+
+
+def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:  # noqa: ANN003
+    """ModelForm fields for relations to tenant models start empty.
+
+    Building the default queryset at class definition would query outside any organisation
+    scope; each form's __init__ sets the organisation's queryset instead.
+    """
+    related = getattr(db_field, "related_model", None)
+    if related is not None and hasattr(related.objects, "with_scopes_disabled"):
+        kwargs.setdefault("queryset", related.objects.with_scopes_disabled().none())
+    return db_field.formfield(**kwargs)

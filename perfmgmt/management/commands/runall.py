@@ -1,0 +1,80 @@
+"""`make run`: migrate, seed the demo on first run, then web + Celery worker + beat together.
+
+Ctrl-C stops every process it started; the embedded PostgreSQL stops with the last of them.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from perfmgmt.management.commands.seed_demo import ACME_PEOPLE, DEMO_PASSWORD
+
+
+class Command(BaseCommand):
+    help = "Run the web server, a Celery worker and Celery beat (the embedded default)."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument("--addrport", default="127.0.0.1:8000")
+        parser.add_argument("--no-seed", action="store_true")
+
+    def handle(self, *args, addrport: str, no_seed: bool, **options) -> None:  # noqa: ANN002, ANN003
+        for folder in ("queue", "processed", "control"):
+            (settings.VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_seed:
+            call_command("seed_demo", if_empty=True)
+        python = sys.executable
+        commands = {
+            "web": [python, "manage.py", "runserver", addrport],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "perfmgmt",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [python, "-m", "celery", "-A", "perfmgmt", "beat", "-l", "info"],
+        }
+        self._print_logins(addrport)
+        # A SIGTERM (from a supervisor or `kill`) stops the children as cleanly as Ctrl-C does.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        try:
+            while all(p.poll() is None for p in processes.values()):
+                time.sleep(0.5)
+            dead = [name for name, p in processes.items() if p.poll() is not None]
+            self.stderr.write(f"{', '.join(dead)} stopped; stopping the rest.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping web, worker and beat…")
+        finally:
+            for p in processes.values():
+                if p.poll() is None:
+                    p.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for p in processes.values():
+                try:
+                    p.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def _print_logins(self, addrport: str) -> None:
+        self.stdout.write(self.style.SUCCESS(f"\nperfmgmt is starting on http://{addrport}/"))
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, first, last, role, team in ACME_PEOPLE:
+            self.stdout.write(
+                f"  {username:<12} {first} {last}, {role.label}" + (f" ({team})" if team else "")
+            )
+        self.stdout.write("  globex       Globex admin (the second organisation)")
+        self.stdout.write("  consultant   viewer in both organisations\n")

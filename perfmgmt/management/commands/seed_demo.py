@@ -1,0 +1,777 @@
+"""Build the demo: Acme Corp (a full cascade with two years of history) and a small Globex."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from metrics.ingestion import RawValue, values_ingest
+from metrics.models import Kpi, Source
+from metrics.services import kpi_create, kpi_update, target_set
+from objectives.models import Objective, Perspective
+from objectives.services import objective_create, priority_create
+from perfmgmt.models import Organization, Role
+from perfmgmt.periods import cadence_period_start, fiscal_quarter, fiscal_year
+from perfmgmt.services import membership_set, organization_create, team_create
+
+DEMO_PASSWORD = "perfmgmt-demo"
+
+# username, first, last, role, team slug (None: no team)
+ACME_PEOPLE = [
+    ("admin", "Ada", "Admin", Role.ADMIN, None),
+    ("ceo", "Evelyn", "Stone", Role.EXECUTIVE, None),
+    ("cfo", "Felix", "Morgan", Role.FINANCE, "finance"),
+    ("lead", "Lena", "Hart", Role.LEAD, "sales"),
+    ("lead.cs", "Marco", "Reyes", Role.LEAD, "customer-success"),
+    ("lead.eng", "Priya", "Natarajan", Role.LEAD, "engineering"),
+    ("lead.ops", "Omar", "Haddad", Role.LEAD, "operations"),
+    ("lead.people", "Hana", "Kobayashi", Role.LEAD, "people"),
+    ("member", "Sam", "Okafor", Role.MEMBER, "sales"),
+    ("viewer", "Victor", "Board", Role.VIEWER, None),
+]
+ACME_TEAMS = [
+    ("Sales", "sales", "lead"),
+    ("Customer Success", "customer-success", "lead.cs"),
+    ("Engineering", "engineering", "lead.eng"),
+    ("Operations", "operations", "lead.ops"),
+    ("People", "people", "lead.people"),
+    ("Finance", "finance", "cfo"),
+]
+PRIORITIES = [
+    ("fin", "Grow recurring revenue profitably", Perspective.FINANCIAL, "cfo", 1),
+    ("cust", "Win and keep delighted customers", Perspective.CUSTOMER, "ceo", 2),
+    ("ops", "Ship reliably and run efficiently", Perspective.INTERNAL, "ceo", 3),
+    ("people", "Build a high-performing, growing team", Perspective.LEARNING, "admin", 4),
+]
+# code, title, team, owner, priority, parent code, period kind
+OBJECTIVES = [
+    ("o1", "Reach €24M annual recurring revenue", "finance", "cfo", "fin", None, "year"),
+    ("o2", "Build a predictable enterprise pipeline", "sales", "lead", "fin", "o1", "year"),
+    (
+        "o3",
+        "Expand revenue in the installed base",
+        "customer-success",
+        "lead.cs",
+        "fin",
+        "o1",
+        "quarter",
+    ),
+    ("o4", "Keep gross margin above 72%", "finance", "cfo", "fin", None, "year"),
+    ("o5", "Make onboarding effortless", "customer-success", "lead.cs", "cust", None, "year"),
+    (
+        "o6",
+        "Cut churn among mid-market customers",
+        "customer-success",
+        "lead.cs",
+        "cust",
+        "o5",
+        "quarter",
+    ),
+    ("o7", "Win new logos in the DACH market", "sales", "lead", "cust", None, "quarter"),
+    ("o8", "Ship weekly without breaking things", "engineering", "lead.eng", "ops", None, "year"),
+    (
+        "o9",
+        "Resolve support tickets within a day",
+        "operations",
+        "lead.ops",
+        "ops",
+        None,
+        "quarter",
+    ),
+    ("o10", "Lower cost to serve per customer", "operations", "lead.ops", "ops", "o9", "quarter"),
+    ("o11", "Hire and ramp the 2026 plan on time", "people", "lead.people", "people", None, "year"),
+    ("o12", "Grow skills and engagement", "people", "lead.people", "people", None, "year"),
+]
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    key: str
+    name: str
+    unit: str
+    objective: str
+    kind: str
+    cadence: str
+    start: float  # value two years ago
+    growth: float  # relative change over the two years
+    noise: float  # relative noise
+    target_factor: float  # target relative to the trend (>1 for higher-better: harder)
+    direction: str = "higher"
+    is_key: bool = False
+    drives: tuple[str, ...] = ()
+    data_owner: str | None = None
+
+
+KPIS = [
+    KpiSpec(
+        "arr",
+        "Annual recurring revenue",
+        "€M",
+        "o1",
+        "lag",
+        "monthly",
+        14,
+        0.55,
+        0.01,
+        1.06,
+        is_key=True,
+    ),
+    KpiSpec(
+        "net-new-arr",
+        "Net new ARR",
+        "€k",
+        "o1",
+        "lag",
+        "monthly",
+        280,
+        0.35,
+        0.12,
+        1.1,
+        is_key=True,
+    ),
+    KpiSpec(
+        "pipeline-coverage",
+        "Pipeline coverage",
+        "x",
+        "o2",
+        "lead",
+        "weekly",
+        2.4,
+        0.2,
+        0.06,
+        1.05,
+        drives=("net-new-arr", "new-logos"),
+    ),
+    KpiSpec(
+        "qualified-opps",
+        "Sales-qualified opportunities",
+        "",
+        "o2",
+        "lead",
+        "weekly",
+        18,
+        0.3,
+        0.15,
+        1.0,
+        drives=("net-new-arr",),
+    ),
+    KpiSpec("win-rate", "Win rate", "%", "o2", "lag", "monthly", 21, 0.1, 0.06, 1.12),
+    KpiSpec(
+        "sales-cycle",
+        "Sales cycle length",
+        "days",
+        "o2",
+        "lag",
+        "monthly",
+        74,
+        -0.12,
+        0.05,
+        0.95,
+        direction="lower",
+    ),
+    KpiSpec("expansion-arr", "Expansion ARR", "€k", "o3", "lag", "monthly", 60, 0.6, 0.15, 1.0),
+    KpiSpec(
+        "qbr-coverage",
+        "Accounts with a QBR this quarter",
+        "%",
+        "o3",
+        "lead",
+        "weekly",
+        45,
+        0.4,
+        0.05,
+        1.0,
+        drives=("expansion-arr", "nrr"),
+    ),
+    KpiSpec(
+        "nrr",
+        "Net revenue retention",
+        "%",
+        "o3",
+        "lag",
+        "quarterly",
+        104,
+        0.04,
+        0.01,
+        1.02,
+        is_key=True,
+    ),
+    KpiSpec(
+        "gross-margin",
+        "Gross margin",
+        "%",
+        "o4",
+        "lag",
+        "monthly",
+        70,
+        0.03,
+        0.01,
+        1.0,
+        is_key=True,
+    ),
+    KpiSpec(
+        "cloud-cost-ratio",
+        "Cloud cost as share of revenue",
+        "%",
+        "o4",
+        "lead",
+        "monthly",
+        14,
+        -0.1,
+        0.04,
+        0.95,
+        direction="lower",
+        drives=("gross-margin",),
+    ),
+    KpiSpec(
+        "opex",
+        "Operating expenses",
+        "€k",
+        "o4",
+        "lag",
+        "monthly",
+        1500,
+        0.18,
+        0.03,
+        0.98,
+        direction="lower",
+    ),
+    KpiSpec(
+        "time-to-value",
+        "Time to first value",
+        "days",
+        "o5",
+        "lead",
+        "weekly",
+        21,
+        -0.35,
+        0.08,
+        1.0,
+        direction="lower",
+        drives=("csat", "logo-churn"),
+    ),
+    KpiSpec(
+        "onboarding-complete",
+        "Onboardings completed on plan",
+        "%",
+        "o5",
+        "lead",
+        "weekly",
+        62,
+        0.25,
+        0.06,
+        1.0,
+    ),
+    KpiSpec(
+        "csat",
+        "Customer satisfaction (CSAT)",
+        "%",
+        "o5",
+        "lag",
+        "monthly",
+        84,
+        0.04,
+        0.02,
+        1.02,
+        is_key=True,
+    ),
+    KpiSpec("nps", "Net promoter score", "", "o5", "lag", "quarterly", 28, 0.3, 0.1, 1.15),
+    KpiSpec(
+        "logo-churn",
+        "Logo churn (mid-market)",
+        "%",
+        "o6",
+        "lag",
+        "monthly",
+        2.4,
+        0.05,
+        0.08,
+        0.85,
+        direction="lower",
+        is_key=True,
+    ),
+    KpiSpec(
+        "health-score-red",
+        "Accounts with red health score",
+        "",
+        "o6",
+        "lead",
+        "weekly",
+        40,
+        -0.1,
+        0.08,
+        0.8,
+        direction="lower",
+        drives=("logo-churn",),
+    ),
+    KpiSpec("save-rate", "At-risk accounts saved", "%", "o6", "lag", "monthly", 35, 0.2, 0.1, 1.05),
+    KpiSpec("new-logos", "New logos (DACH)", "", "o7", "lag", "monthly", 6, 0.4, 0.2, 1.0),
+    KpiSpec(
+        "dach-meetings",
+        "First meetings booked (DACH)",
+        "",
+        "o7",
+        "lead",
+        "weekly",
+        9,
+        0.5,
+        0.2,
+        1.0,
+        drives=("new-logos",),
+    ),
+    KpiSpec(
+        "deploy-frequency",
+        "Deployments per week",
+        "",
+        "o8",
+        "lead",
+        "weekly",
+        6,
+        1.0,
+        0.15,
+        1.0,
+        drives=("change-failure",),
+    ),
+    KpiSpec(
+        "change-failure",
+        "Change failure rate",
+        "%",
+        "o8",
+        "lag",
+        "monthly",
+        18,
+        -0.45,
+        0.1,
+        1.0,
+        direction="lower",
+    ),
+    KpiSpec(
+        "lead-time",
+        "Lead time for changes",
+        "hours",
+        "o8",
+        "lead",
+        "weekly",
+        70,
+        -0.5,
+        0.1,
+        1.0,
+        direction="lower",
+    ),
+    KpiSpec(
+        "uptime",
+        "Availability",
+        "%",
+        "o8",
+        "lag",
+        "monthly",
+        99.7,
+        0.0015,
+        0.0008,
+        1.0007,
+        is_key=True,
+    ),
+    KpiSpec(
+        "p1-incidents",
+        "P1 incidents",
+        "",
+        "o8",
+        "lag",
+        "monthly",
+        5,
+        -0.5,
+        0.3,
+        1.0,
+        direction="lower",
+    ),
+    KpiSpec(
+        "first-response",
+        "First response time",
+        "hours",
+        "o9",
+        "lead",
+        "weekly",
+        9,
+        -0.5,
+        0.1,
+        0.9,
+        direction="lower",
+        drives=("resolution-24h",),
+    ),
+    KpiSpec(
+        "resolution-24h",
+        "Tickets resolved within 24h",
+        "%",
+        "o9",
+        "lag",
+        "weekly",
+        61,
+        0.2,
+        0.04,
+        1.08,
+    ),
+    KpiSpec(
+        "backlog",
+        "Open ticket backlog",
+        "",
+        "o9",
+        "lead",
+        "weekly",
+        420,
+        -0.3,
+        0.08,
+        0.9,
+        direction="lower",
+    ),
+    KpiSpec(
+        "cost-to-serve",
+        "Cost to serve per customer",
+        "€",
+        "o10",
+        "lag",
+        "monthly",
+        310,
+        -0.15,
+        0.03,
+        0.95,
+        direction="lower",
+    ),
+    KpiSpec(
+        "self-service-rate",
+        "Tickets solved by self-service",
+        "%",
+        "o10",
+        "lead",
+        "weekly",
+        22,
+        0.6,
+        0.06,
+        1.0,
+        drives=("cost-to-serve",),
+    ),
+    KpiSpec(
+        "hires-on-plan", "Hires against plan", "%", "o11", "lag", "monthly", 80, 0.1, 0.06, 1.1
+    ),
+    KpiSpec(
+        "time-to-hire",
+        "Time to hire",
+        "days",
+        "o11",
+        "lead",
+        "monthly",
+        52,
+        -0.15,
+        0.06,
+        0.95,
+        direction="lower",
+        drives=("hires-on-plan",),
+    ),
+    KpiSpec(
+        "offer-acceptance",
+        "Offer acceptance rate",
+        "%",
+        "o11",
+        "lead",
+        "monthly",
+        78,
+        0.08,
+        0.04,
+        1.0,
+        drives=("hires-on-plan",),
+    ),
+    KpiSpec(
+        "ramp-time",
+        "Sales ramp time",
+        "months",
+        "o11",
+        "lag",
+        "quarterly",
+        6.5,
+        -0.2,
+        0.05,
+        0.9,
+        direction="lower",
+    ),
+    KpiSpec(
+        "engagement", "Employee engagement", "%", "o12", "lag", "quarterly", 71, 0.06, 0.02, 1.03
+    ),
+    KpiSpec(
+        "regretted-attrition",
+        "Regretted attrition",
+        "%",
+        "o12",
+        "lag",
+        "monthly",
+        1.1,
+        0.1,
+        0.15,
+        0.8,
+        direction="lower",
+    ),
+    KpiSpec(
+        "training-hours",
+        "Training hours per person",
+        "h",
+        "o12",
+        "lead",
+        "monthly",
+        3,
+        0.8,
+        0.12,
+        1.0,
+        drives=("engagement",),
+    ),
+    KpiSpec(
+        "one-on-ones",
+        "1:1s held on schedule",
+        "%",
+        "o12",
+        "lead",
+        "weekly",
+        68,
+        0.25,
+        0.06,
+        1.0,
+        drives=("engagement", "regretted-attrition"),
+    ),
+    KpiSpec(
+        "manager-coverage",
+        "Managers trained in coaching",
+        "%",
+        "o12",
+        "lead",
+        "monthly",
+        30,
+        1.2,
+        0.03,
+        1.0,
+    ),
+]
+
+
+def _history_dates(cadence: str, today: dt.date, years: int = 2) -> list[dt.date]:
+    """Period starts of the last `years` years of completed periods, oldest first."""
+    dates: list[dt.date] = []
+    day = cadence_period_start(cadence, today) - dt.timedelta(days=1)
+    while day > today - dt.timedelta(days=365 * years):
+        start = cadence_period_start(cadence, day)
+        dates.append(start)
+        day = start - dt.timedelta(days=1)
+    return dates[::-1]
+
+
+def _trend(spec: KpiSpec, fraction: float) -> float:
+    """The underlying value at `fraction` (0 = two years ago, 1 = now) of the history."""
+    return spec.start * (1 + spec.growth * fraction)
+
+
+class Command(BaseCommand):
+    help = "Seed the demo organisations (Acme Corp, Globex). With --if-empty, only on first run."
+
+    def add_arguments(self, parser) -> None:  # noqa: ANN001
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the demo already exists."
+        )
+
+    def handle(self, *args, if_empty: bool = False, **options) -> None:  # noqa: ANN002, ANN003
+        if Organization.objects.filter(slug="acme").exists():
+            if if_empty:
+                self.stdout.write("Demo data already present; not seeding again.")
+                return
+            self.stderr.write("The demo organisation 'acme' already exists.")
+            raise SystemExit(1)
+        with transaction.atomic():
+            self._seed_acme()
+            self._seed_globex()
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo seeded. Every demo user's password: {DEMO_PASSWORD}")
+        )
+
+    def _user(self, username: str, first: str, last: str):  # noqa: ANN202
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return user
+
+    def _seed_acme(self) -> None:
+        rng = random.Random(2026)
+        today = timezone.localdate()
+        org = organization_create(name="Acme Corp", slug="acme", timezone="Europe/Berlin")
+        users = {u: self._user(u, f, last) for u, f, last, _, _ in ACME_PEOPLE}
+        for username, *_rest in ACME_PEOPLE:
+            membership_set(org=org, user=users[username], role=Role.MEMBER)
+        teams = {
+            slug: team_create(org=org, name=name, slug=slug, lead=users[lead])
+            for name, slug, lead in ACME_TEAMS
+        }
+        memberships = {
+            username: membership_set(
+                org=org, user=users[username], role=role, team=teams[team] if team else None
+            )
+            for username, _, _, role, team in ACME_PEOPLE
+        }
+        actor = memberships["admin"]
+        year = fiscal_year(today, org.fiscal_year_start_month)
+        priorities = {
+            code: priority_create(
+                org=org,
+                actor=actor,
+                title=title,
+                perspective=perspective,
+                owner=users[owner],
+                rank=rank,
+                horizon_start=year.start,
+                horizon_end=year.end.replace(year=year.end.year + 2),
+                description="",
+                is_active=True,
+            )
+            for code, title, perspective, owner, rank in PRIORITIES
+        }
+        objectives: dict[str, Objective] = {}
+        for code, title, team, owner, priority, parent, kind in OBJECTIVES:
+            objectives[code] = objective_create(
+                org=org,
+                actor=actor,
+                title=title,
+                team=teams[team],
+                owner=users[owner],
+                priority=priorities[priority],
+                parent=objectives.get(parent) if parent else None,
+                period_kind=kind,
+                period_date=today,
+            )
+        kpis: dict[str, Kpi] = {}
+        for spec in KPIS:
+            objective = objectives[spec.objective]
+            kpis[spec.key] = kpi_create(
+                org=org,
+                actor=actor,
+                key=spec.key,
+                name=spec.name,
+                unit=spec.unit,
+                direction=spec.direction,
+                kind=spec.kind,
+                cadence=spec.cadence,
+                objective=objective,
+                outcome_owner=objective.owner,
+                data_owner=users[spec.data_owner] if spec.data_owner else objective.owner,
+                is_key=spec.is_key,
+            )
+        for spec in KPIS:
+            if spec.drives:
+                drives = [kpis[key] for key in spec.drives]
+                kpi_update(org=org, actor=actor, kpi=kpis[spec.key], drives=drives)
+        self._seed_history(org, actor, kpis, rng, today)
+
+    def _seed_history(self, org, actor, kpis, rng, today) -> None:  # noqa: ANN001
+        span_start = today - dt.timedelta(days=730)
+        rows: list[RawValue] = []
+        for spec in KPIS:
+            dates = _history_dates(spec.cadence, today)
+            for index, day in enumerate(dates):
+                fraction = (day - span_start).days / 730
+                seasonal = 1 + 0.02 * math.sin(2 * math.pi * fraction * 2)
+                value = _trend(spec, fraction) * seasonal * (1 + rng.gauss(0, spec.noise))
+                age = len(dates) - index
+                confidence = "audited" if age > 12 else "reconciled" if age > 3 else "preliminary"
+                if age == 1 and rng.random() < 0.3:
+                    confidence = "estimate"
+                rows.append(
+                    RawValue(
+                        kpi=spec.key, period_date=day, value=round(value, 2), confidence=confidence
+                    )
+                )
+        # A few KPIs went quiet: the demo shows staleness.
+        quiet = {"save-rate", "training-hours"}
+        rows = [
+            row
+            for row in rows
+            if not (row.kpi in quiet and row.period_date > today - dt.timedelta(days=75))
+        ]
+        values_ingest(org=org, rows=rows, source=Source.IMPORT)
+        # Quarterly targets for the history, this quarter and the next.
+        quarter = fiscal_quarter(span_start, org.fiscal_year_start_month)
+        horizon = fiscal_quarter(today + dt.timedelta(days=92), org.fiscal_year_start_month)
+        while quarter.start <= horizon.start:
+            middle = quarter.start + (quarter.end - quarter.start) / 2
+            fraction = (middle - span_start).days / 730
+            for spec in KPIS:
+                target_set(
+                    org=org,
+                    actor=actor,
+                    kpi=kpis[spec.key],
+                    period_start=quarter.start,
+                    period_end=quarter.end,
+                    value=round(_trend(spec, fraction) * spec.target_factor, 2),
+                )
+            quarter = fiscal_quarter(
+                quarter.end + dt.timedelta(days=1), org.fiscal_year_start_month
+            )
+
+    def _seed_globex(self) -> None:
+        org = organization_create(name="Globex", slug="globex", timezone="America/New_York")
+        owner = self._user("globex", "Grace", "Globex")
+        admin = membership_set(org=org, user=owner, role=Role.ADMIN)
+        consultant = self._user("consultant", "Chris", "Consultant")
+        membership_set(org=org, user=consultant, role=Role.VIEWER)
+        acme = Organization.objects.get(slug="acme")
+        membership_set(org=acme, user=consultant, role=Role.VIEWER)
+        team = team_create(org=org, name="Whole company", slug="company", lead=owner)
+        today = timezone.localdate()
+        year = fiscal_year(today, org.fiscal_year_start_month)
+        priority = priority_create(
+            org=org,
+            actor=admin,
+            title="Become profitable",
+            perspective=Perspective.FINANCIAL,
+            owner=owner,
+            rank=1,
+            horizon_start=year.start,
+            horizon_end=year.end,
+            description="",
+            is_active=True,
+        )
+        objective = objective_create(
+            org=org,
+            actor=admin,
+            title="Break even by year end",
+            team=team,
+            owner=owner,
+            priority=priority,
+            period_kind="year",
+            period_date=today,
+        )
+        kpi = kpi_create(
+            org=org,
+            actor=admin,
+            key="ebitda",
+            name="EBITDA",
+            unit="$k",
+            kind="lag",
+            cadence="monthly",
+            direction="higher",
+            objective=objective,
+            outcome_owner=owner,
+            data_owner=owner,
+            is_key=True,
+        )
+        values_ingest(
+            org=org,
+            source=Source.IMPORT,
+            rows=[
+                RawValue(kpi=kpi.key, period_date=day, value=-120 + 10 * i, confidence="reconciled")
+                for i, day in enumerate(_history_dates("monthly", today, years=1))
+            ],
+        )

@@ -1,0 +1,79 @@
+"""Calendar arithmetic for fiscal periods and KPI cadences."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # "quarter" or "year"
+    start: dt.date
+    end: dt.date
+    label: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.start.isoformat()}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + (day.month - 1) + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def fiscal_year_start(day: dt.date, fy_start_month: int) -> dt.date:
+    year = day.year if day.month >= fy_start_month else day.year - 1
+    return dt.date(year, fy_start_month, 1)
+
+
+def fiscal_year(day: dt.date, fy_start_month: int) -> Period:
+    start = fiscal_year_start(day, fy_start_month)
+    end = _add_months(start, 12) - dt.timedelta(days=1)
+    # A fiscal year is named after the calendar year it ends in (FY2027 ends March 2027).
+    label = f"FY{end.year}" if fy_start_month != 1 else f"{start.year}"
+    return Period("year", start, end, label)
+
+
+def fiscal_quarter(day: dt.date, fy_start_month: int) -> Period:
+    year_start = fiscal_year_start(day, fy_start_month)
+    months_in = (day.year - year_start.year) * 12 + day.month - year_start.month
+    number = months_in // 3 + 1
+    start = _add_months(year_start, (number - 1) * 3)
+    end = _add_months(start, 3) - dt.timedelta(days=1)
+    year_label = fiscal_year(day, fy_start_month).label
+    return Period("quarter", start, end, f"{year_label} Q{number}")
+
+
+def period_for(kind: str, day: dt.date, fy_start_month: int) -> Period:
+    return (
+        fiscal_year(day, fy_start_month) if kind == "year" else fiscal_quarter(day, fy_start_month)
+    )
+
+
+def period_choices(today: dt.date, fy_start_month: int) -> list[Period]:
+    """Last year, this year and next, with their quarters: what a planner picks from."""
+    this_year = fiscal_year(today, fy_start_month)
+    periods: list[Period] = []
+    for offset in (-12, 0, 12):
+        year = fiscal_year(_add_months(this_year.start, offset), fy_start_month)
+        periods.append(year)
+        for q in range(4):
+            periods.append(fiscal_quarter(_add_months(year.start, q * 3), fy_start_month))
+    return periods
+
+
+def cadence_period_start(cadence: str, day: dt.date) -> dt.date:
+    """The first day of the cadence period containing `day`: the date a value is filed under."""
+    if cadence == "weekly":
+        return day - dt.timedelta(days=day.weekday())
+    if cadence == "monthly":
+        return day.replace(day=1)
+    if cadence == "quarterly":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    raise ValueError(f"unknown cadence {cadence!r}")
+
+
+def cadence_length_days(cadence: str) -> int:
+    return {"weekly": 7, "monthly": 31, "quarterly": 92}[cadence]

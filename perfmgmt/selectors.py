@@ -1,0 +1,27 @@
+"""Reads for the tenancy core, and the one way a tenant object is fetched by id."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django_scopes import scopes_disabled
+
+from perfmgmt.models import Membership
+
+
+def get_or_404(queryset: QuerySet, pk: uuid.UUID | str | int, what: str) -> Any:
+    """Fetch by primary key from an org-scoped queryset; missing and foreign are the same 404."""
+    try:
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(f"No such {what}.") from exc
+
+
+def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+    """Every organisation the user belongs to: the one cross-tenant read, about the user."""
+    with scopes_disabled():
+        return list(Membership.objects.filter(user=user).select_related("organization"))

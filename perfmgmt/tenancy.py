@@ -1,0 +1,71 @@
+"""Tenant scoping, enforced in one place and failing closed.
+
+Tenant models use django-scopes' ScopedManager: a query outside an active organisation scope
+raises. Pages enter the scope from the `/o/<org_slug>/` URL after checking the membership; tasks
+enter it from an `org_id` argument. Nothing is remembered in the session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django_scopes import scope, scopes_disabled
+
+from perfmgmt.models import Membership, Organization
+
+
+@contextmanager
+def org_scope(org: Organization) -> Iterator[None]:
+    # django-scopes treats organization=None as "no filter"; never let that through.
+    if org is None or org.pk is None:
+        raise ValueError("org_scope needs a saved organisation")
+    with scope(organization=org):
+        yield
+
+
+def membership_for(*, org: Organization, user: Any) -> Membership | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    with org_scope(org):
+        return Membership.objects.select_related("team", "user").filter(user=user).first()
+
+
+def org_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Resolve `org_slug`, require a membership, and run the view inside the org scope.
+
+    A missing organisation and one the user does not belong to give the same 404.
+    The view receives `request.org` and `request.membership`.
+    """
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        org = Organization.objects.filter(slug=org_slug).first()
+        membership = membership_for(org=org, user=request.user) if org else None
+        if org is None or membership is None:
+            raise Http404("No such organisation.")
+        request.org = org  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        with org_scope(org):
+            return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class AdminScopesDisabledMiddleware:
+    """The Django admin is for the site operator (superusers) and spans organisations."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/admin/"):
+            with scopes_disabled():
+                return self.get_response(request)
+        return self.get_response(request)

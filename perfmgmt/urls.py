@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from perfmgmt import views
+
+org_patterns = [
+    path("", include("objectives.urls")),
+    path("", include("metrics.urls")),
+]
+
+urlpatterns = [
+    path("", views.org_picker, name="org-picker"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+]

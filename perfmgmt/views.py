@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from perfmgmt.forms import apply_service_errors
+from perfmgmt.selectors import memberships_of
+
+
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure to reach the database is "unhealthy"
+        return JsonResponse({"status": "error", "database": str(exc)}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+@login_required
+def org_picker(request: HttpRequest) -> HttpResponse:
+    memberships = memberships_of(request.user)
+    if len(memberships) == 1:
+        return redirect("objectives:cascade", org_slug=memberships[0].organization.slug)
+    return render(request, "perfmgmt/org_picker.html", {"memberships": memberships})
+
+
+def service_form_page(
+    request: HttpRequest,
+    form: Form,
+    *,
+    title: str,
+    save: Callable[[Form], object],
+    success_url: str,
+) -> HttpResponse:
+    """Validate a form, hand its data to a service, show the service's errors on the form.
+
+    Every planning form works this way, so the rule lives in the service and nowhere else.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(form)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect(success_url)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "perfmgmt/form_page.html", {"form": form, "title": title}, status=status)

@@ -1,0 +1,1 @@
+"""Check-ins, review meetings, action items and packs (see the check-ins issue)."""

@@ -1,0 +1,109 @@
+"""Walk every URL pattern of the project as an outsider and expect 404 for org-A objects.
+
+New URLs are covered automatically: a pattern that is not under /o/<org_slug>/ must be listed in
+UNSCOPED with the reason it is safe, and every URL parameter must be fillable from org A's world.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Patterns outside /o/<org_slug>/, each with why an outsider can reach it.
+UNSCOPED = {
+    "": "the organisation picker lists only the user's own memberships",
+    "healthz": "reports database reachability, no tenant data",
+    "accounts/login/": "authentication",
+    "accounts/logout/": "authentication",
+    "admin/": "the operator's admin, superusers only",
+}
+
+
+def walk(patterns, prefix: str = ""):  # noqa: ANN001, ANN201
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if any(route.startswith(u) and u.endswith("/") and u for u in ("admin/",)):
+                yield route, None
+                continue
+            yield from walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry
+
+
+def all_routes() -> list[str]:
+    return [route for route, _ in walk(get_resolver().url_patterns)]
+
+
+def fill(route: str, org_slug: str, objects: dict[str, str]) -> str:
+    url = "/" + route.replace("<slug:org_slug>", org_slug)
+    for name, value in objects.items():
+        url = url.replace(f"<uuid:{name}>", value).replace(f"<int:{name}>", value)
+    assert "<" not in url, f"no value to fill {url!r}: add the parameter to the walk"
+    return url
+
+
+@pytest.fixture
+def acme_objects(acme_cascade) -> dict[str, str]:  # noqa: ANN001
+    return {
+        "priority_id": str(acme_cascade.priority.pk),
+        "objective_id": str(acme_cascade.objective.pk),
+        "kpi_id": str(acme_cascade.kpi.pk),
+        "target_id": str(acme_cascade.target.pk),
+    }
+
+
+def test_every_pattern_is_scoped_or_listed_with_a_reason():
+    unlisted = [
+        route for route in all_routes() if "<slug:org_slug>" not in route and route not in UNSCOPED
+    ]
+    assert unlisted == []
+
+
+def test_an_outsider_gets_404_on_every_org_url(acme_objects, globex, client_for):  # noqa: ANN001
+    client = client_for(globex.admin)
+    routes = [r for r in all_routes() if "<slug:org_slug>" in r]
+    assert len(routes) >= 9
+    for route in routes:
+        url = fill(route, "acme", acme_objects)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, (
+                f"{method.upper()} {url} gave {response.status_code}"
+            )
+
+
+def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):  # noqa: ANN001
+    """A member of B who puts A's object ids under B's own slug sees nothing either."""
+    client = client_for(globex.admin)
+    routes = [
+        r
+        for r in all_routes()
+        if "<slug:org_slug>" in r and any(f"<uuid:{k}>" in r for k in acme_objects)
+    ]
+    assert routes
+    for route in routes:
+        url = fill(route, "globex", acme_objects)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            assert response.status_code == 404, (
+                f"{method.upper()} {url} gave {response.status_code}"
+            )
+
+
+def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):  # noqa: ANN001
+    """The walk is only meaningful if the URLs it fills are real pages for an insider."""
+    client = client_for(acme.admin)
+    for route in all_routes():
+        if "<slug:org_slug>" not in route:
+            continue
+        url = fill(route, "acme", acme_objects)
+        assert client.get(url).status_code == 200, url
+
+
+def test_an_anonymous_visitor_is_sent_to_log_in(acme_objects, client):  # noqa: ANN001
+    for route in all_routes():
+        if "<slug:org_slug>" in route:
+            response = client.get(fill(route, "acme", acme_objects))
+            assert response.status_code == 302
+            assert response["Location"].startswith("/accounts/login/")
