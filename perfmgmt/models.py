@@ -23,6 +23,16 @@ class Organization(models.Model):
     fiscal_year_start_month = models.PositiveSmallIntegerField(
         default=1, choices=[(m, m) for m in range(1, 13)]
     )
+    checkin_weekday = models.PositiveSmallIntegerField(
+        default=4,
+        choices=[(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday")],
+        help_text="Day the weekly check-in is due (organisation time zone).",
+    )
+    checkin_hour = models.PositiveSmallIntegerField(
+        default=10,
+        choices=[(h, f"{h:02d}:00") for h in range(24)],
+        help_text="Hour the weekly check-in reminder goes out (organisation time zone).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
