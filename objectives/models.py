@@ -68,15 +68,17 @@ class Objective(models.Model):
     )
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="objectives")
+    # RESTRICT, not PROTECT: a team or priority with objectives cannot be deleted on its own,
+    # but deleting the whole organisation still cascades through them.
+    team = models.ForeignKey(Team, on_delete=models.RESTRICT, related_name="objectives")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_objectives"
     )
     priority = models.ForeignKey(
-        StrategicPriority, on_delete=models.PROTECT, related_name="objectives"
+        StrategicPriority, on_delete=models.RESTRICT, related_name="objectives"
     )
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children"
     )
     period_kind = models.CharField(max_length=8, choices=PeriodKind.choices)
     period_start = models.DateField()

@@ -29,7 +29,10 @@ from tests.factories import (
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
     # PBKDF2 is slow by design; the world creates a dozen users per test.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",  # to check seeded demo users
+    ]
 
 
 @dataclass

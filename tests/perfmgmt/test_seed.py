@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from metrics.models import Kpi, KpiLink, MetricValue
+from metrics.selectors import kpi_statuses
+from objectives.models import Objective, StrategicPriority
+from perfmgmt.models import Organization, Team
+from perfmgmt.tenancy import org_scope
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    """Seed once for the module (it takes seconds) and clean up afterwards."""
+    with django_db_blocker.unblock():
+        call_command("seed_demo")
+        yield Organization.objects.get(slug="acme")
+        Organization.objects.all().delete()
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.all().delete()
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_realistic_cascade(demo):  # noqa: ANN001
+    with org_scope(demo):
+        assert StrategicPriority.objects.count() == 4
+        assert set(StrategicPriority.objects.values_list("perspective", flat=True)) == {
+            "financial",
+            "customer",
+            "internal",
+            "learning",
+        }
+        assert Team.objects.count() >= 5
+        assert Objective.objects.count() == 12
+        assert Objective.objects.filter(parent__isnull=False).exists()
+        kpis = list(Kpi.objects.all())
+        assert len(kpis) == 40
+        assert {k.kind for k in kpis} == {"lead", "lag"}
+        assert KpiLink.objects.count() >= 10
+        assert MetricValue.objects.count() > 2000
+    rags = [s.rag for s in kpi_statuses(org=demo, kpis=kpis).values()]
+    assert "red" in rags and "green" in rags
+    stale = [s for s in kpi_statuses(org=demo, kpis=kpis).values() if s.stale]
+    assert stale
+
+
+@pytest.mark.django_db
+def test_every_demo_role_can_log_in(demo):  # noqa: ANN001
+    for username in ("admin", "ceo", "cfo", "lead", "member", "viewer", "globex", "consultant"):
+        assert authenticate(username=username, password="perfmgmt-demo") is not None, username
+
+
+@pytest.mark.django_db
+def test_seeding_again_with_if_empty_changes_nothing(demo):  # noqa: ANN001
+    with org_scope(demo):
+        before = MetricValue.objects.count()
+    call_command("seed_demo", if_empty=True)
+    with org_scope(demo):
+        assert MetricValue.objects.count() == before
+    assert Organization.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_globex_admin_gets_404_on_acme(demo, client):  # noqa: ANN001
+    client.login(username="globex", password="perfmgmt-demo")
+    assert client.get("/o/acme/").status_code == 404
+    assert client.get("/o/globex/").status_code == 200
