@@ -226,3 +226,27 @@ class MetricValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_id} {self.period_date}: {self.value:g}"
+
+
+class MetricValueRevision(models.Model):
+    """Every change of a stored value, written by a database trigger on update (see the
+    `value_history` migration), so no write path can skip it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="value_revisions")
+    period_date = models.DateField()
+    old_value = models.FloatField()
+    new_value = models.FloatField()
+    old_confidence = models.CharField(max_length=12)
+    new_confidence = models.CharField(max_length=12)
+    source = models.CharField(max_length=8, choices=Source.choices)
+    changed_at = models.DateTimeField()
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["kpi", "period_date"], name="revision_kpi_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_date}: {self.old_value:g} → {self.new_value:g}"

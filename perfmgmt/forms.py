@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from perfmgmt.models import Organization
+from perfmgmt.models import ApiKeyScope, Organization
 from perfmgmt.periods import Period, period_choices
 
 
@@ -58,3 +58,13 @@ def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:  #
     if related is not None and hasattr(related.objects, "with_scopes_disabled"):
         kwargs.setdefault("queryset", related.objects.with_scopes_disabled().none())
     return db_field.formfield(**kwargs)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="Who or what uses it, e.g. 'Data warehouse'.")
+    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ)
+    expires_at = forms.DateTimeField(
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Optional. The key stops working at this time.",
+    )

@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
 
-from perfmgmt.models import Membership
+from perfmgmt.models import ApiKey, Membership, Organization
+from perfmgmt.tenancy import org_scope
 
 
 def get_or_404(queryset: QuerySet, pk: uuid.UUID | str | int, what: str) -> Any:
@@ -25,3 +26,13 @@ def memberships_of(user: AbstractBaseUser) -> list[Membership]:
     """Every organisation the user belongs to: the one cross-tenant read, about the user."""
     with scopes_disabled():
         return list(Membership.objects.filter(user=user).select_related("organization"))
+
+
+def api_key_list(*, org: Organization) -> list[ApiKey]:
+    with org_scope(org):
+        return list(ApiKey.objects.select_related("created_by"))
+
+
+def api_key_get(*, org: Organization, key_id: uuid.UUID | str) -> ApiKey:
+    with org_scope(org):
+        return get_or_404(ApiKey.objects.all(), key_id, "API key")

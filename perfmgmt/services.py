@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.utils.text import slugify
+import datetime as dt
+import hashlib
+import hmac
+import secrets
 
-from perfmgmt.models import Membership, Organization, Role, Team
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django_scopes import scopes_disabled
+
+from perfmgmt.models import ApiKey, ApiKeyScope, Membership, Organization, Role, Team
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_members, ensure_same_org
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
 
 
 @transaction.atomic
@@ -66,3 +74,82 @@ def team_create(
         team.full_clean()
         team.save()
     return team
+
+
+API_KEY_LABEL = "pm"
+
+
+def _hash_secret(secret: str) -> str:
+    # Keys are 256-bit random tokens, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def api_key_create(
+    *,
+    org: Organization,
+    actor: Membership,
+    name: str,
+    scope: str = ApiKeyScope.READ,
+    expires_at: dt.datetime | None = None,
+) -> tuple[ApiKey, str]:
+    """Create a key; the full secret is returned once and never stored."""
+    ensure_same_org(org, actor=actor)
+    ensure_allowed(actor.role == Role.ADMIN, "Only organisation admins manage API keys.")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "The expiry must lie in the future."})
+    prefix = secrets.token_hex(4)
+    secret = f"{API_KEY_LABEL}_{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        organization=org,
+        name=name,
+        prefix=prefix,
+        key_hash=_hash_secret(secret),
+        scope=scope,
+        created_by=actor.user,
+        expires_at=expires_at,
+    )
+    with org_scope(org):
+        key.full_clean()
+        key.save()
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, org: Organization, actor: Membership, key: ApiKey) -> ApiKey:
+    ensure_same_org(org, key=key, actor=actor)
+    ensure_allowed(actor.role == Role.ADMIN, "Only organisation admins manage API keys.")
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key
+
+
+class InvalidApiKey(Exception):
+    """The presented key is unknown, malformed, revoked or expired (one message for all)."""
+
+
+def api_key_authenticate(secret: str) -> ApiKey:
+    """Find the live key for a presented secret, and note that it was used."""
+    parts = secret.split("_", 2)
+    if len(parts) != 3 or parts[0] != API_KEY_LABEL:
+        raise InvalidApiKey("Malformed API key.")
+    with scopes_disabled():  # authentication decides the organisation; nothing is scoped yet
+        key = (
+            ApiKey.objects.select_related("organization", "created_by")
+            .filter(prefix=parts[1])
+            .first()
+        )
+    if key is None or not hmac.compare_digest(key.key_hash, _hash_secret(secret)):
+        raise InvalidApiKey("Unknown API key.")
+    now = timezone.now()
+    if key.revoked_at is not None:
+        raise InvalidApiKey("This API key has been revoked.")
+    if key.expires_at is not None and key.expires_at <= now:
+        raise InvalidApiKey("This API key has expired.")
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        # At most one write a minute per key: last-used is for people, not an audit log.
+        with scopes_disabled():
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+    return key

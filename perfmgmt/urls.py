@@ -5,6 +5,8 @@ from django.urls import include, path
 from perfmgmt import views
 
 org_patterns = [
+    path("settings/api-keys/", views.api_keys, name="api-keys"),
+    path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("", include("objectives.urls")),
     path("", include("metrics.urls")),
 ]
@@ -16,4 +18,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/", include("perfmgmt.api_urls")),
 ]

@@ -6,12 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from perfmgmt.forms import apply_service_errors
-from perfmgmt.selectors import memberships_of
+from perfmgmt.forms import ApiKeyForm, apply_service_errors
+from perfmgmt.models import Role
+from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
+from perfmgmt.services import api_key_create
+from perfmgmt.services import api_key_revoke as revoke_key
+from perfmgmt.tenancy import org_view
+from perfmgmt.validation import ensure_allowed
 
 
 @require_GET
@@ -53,3 +58,31 @@ def service_form_page(
             return redirect(success_url)
     status = 400 if request.method == "POST" else 200
     return render(request, "perfmgmt/form_page.html", {"form": form, "title": title}, status=status)
+
+
+@org_view
+def api_keys(request: HttpRequest) -> HttpResponse:
+    """List the organisation's keys and create one; a new secret is shown on this page once."""
+    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins manage API keys.")
+    form = ApiKeyForm(request.POST or None)
+    secret = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            _, secret = api_key_create(
+                org=request.org, actor=request.membership, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            form = ApiKeyForm()
+    context = {"keys": api_key_list(org=request.org), "form": form, "secret": secret}
+    return render(request, "perfmgmt/apikey_list.html", context)
+
+
+@org_view
+def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+    key = api_key_get(org=request.org, key_id=key_id)  # before the method check: 404 first
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    revoke_key(org=request.org, actor=request.membership, key=key)
+    return redirect("api-keys", org_slug=request.org.slug)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
+
+from perfmgmt.services import api_key_create
 
 # Patterns outside /o/<org_slug>/, each with why an outsider can reach it.
 UNSCOPED = {
@@ -16,6 +19,8 @@ UNSCOPED = {
     "accounts/login/": "authentication",
     "accounts/logout/": "authentication",
     "admin/": "the operator's admin, superusers only",
+    "api/schema/": "the OpenAPI document: needs a login or key, holds no tenant data",
+    "api/docs/": "Swagger UI for that document: needs a login or key",
 }
 
 
@@ -44,8 +49,10 @@ def fill(route: str, org_slug: str, objects: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def acme_objects(acme_cascade) -> dict[str, str]:  # noqa: ANN001
+def acme_objects(acme, acme_cascade) -> dict[str, str]:  # noqa: ANN001
+    key, _ = api_key_create(org=acme.org, actor=acme.admin, name="walk")
     return {
+        "key_id": str(key.pk),
         "priority_id": str(acme_cascade.priority.pk),
         "objective_id": str(acme_cascade.objective.pk),
         "kpi_id": str(acme_cascade.kpi.pk),
@@ -84,10 +91,12 @@ def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):  
     assert routes
     for route in routes:
         url = fill(route, "globex", acme_objects)
-        for method in ("get", "post"):
+        for method in ("get", "post", "patch", "put"):
             response = getattr(client, method)(url)
-            assert response.status_code == 404, (
-                f"{method.upper()} {url} gave {response.status_code}"
+            # 405 names the method, not the object: an API detail URL takes no POST at all.
+            allowed = (404,) if method == "get" else (404, 405)
+            assert response.status_code in allowed, (
+                f"{method.upper()} {url}: {response.status_code}"
             )
 
 
@@ -98,12 +107,37 @@ def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):  # noq
         if "<slug:org_slug>" not in route:
             continue
         url = fill(route, "acme", acme_objects)
-        assert client.get(url).status_code == 200, url
+        # 405: the URL exists but takes POST only (bulk ingestion, revoking a key).
+        assert client.get(url).status_code in (200, 405), url
 
 
 def test_an_anonymous_visitor_is_sent_to_log_in(acme_objects, client):  # noqa: ANN001
     for route in all_routes():
-        if "<slug:org_slug>" in route:
-            response = client.get(fill(route, "acme", acme_objects))
+        if "<slug:org_slug>" not in route:
+            continue
+        response = client.get(fill(route, "acme", acme_objects))
+        if route.startswith("api/"):
+            assert response.status_code == 401 and "Bearer" in response["WWW-Authenticate"]
+        else:
             assert response.status_code == 302
             assert response["Location"].startswith("/accounts/login/")
+
+
+def test_an_api_key_of_another_organisation_gets_404_everywhere(acme_objects, globex):  # noqa: ANN001
+    _, secret = api_key_create(
+        org=globex.org, actor=globex.admin, name="outsider", scope="read_write"
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    routes = [r for r in all_routes() if r.startswith("api/") and "<slug:org_slug>" in r]
+    assert len(routes) >= 10
+    for route in routes:
+        for slug in ("acme", "globex"):
+            if slug == "globex" and not any(f"<uuid:{k}>" in route for k in acme_objects):
+                continue  # B's own collection URLs are B's business
+            url = fill(route, slug, acme_objects)
+            for method in ("get", "post", "patch", "put"):
+                response = getattr(client, method)(url, {}, format="json")
+                assert response.status_code in (404, 405), f"{method} {url}: {response.status_code}"
+                if method == "get" and slug == "acme":
+                    assert response.status_code == 404, url

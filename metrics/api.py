@@ -1,0 +1,343 @@
+"""API for KPIs, targets and metric values, including the bulk ingestion endpoint."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from metrics import services
+from metrics.ingestion import BatchRejected, RawValue, values_ingest
+from metrics.models import Confidence, Kpi, KpiKind, MetricValue, Source, Target
+from metrics.selectors import kpi_get, kpi_list
+from objectives.api import MemberField, ScopedPkField
+from objectives.models import Objective, Perspective
+from perfmgmt.api import FiniteFloatField, IdCursorPagination, OrgAPIView, idempotent
+from perfmgmt.tenancy import org_scope
+
+
+class KpiSerializer(serializers.ModelSerializer):
+    objective = ScopedPkField(Objective, required=False, allow_null=True)
+    outcome_owner = MemberField()
+    data_owner = MemberField()
+    drives = ScopedPkField(Kpi, many=True, required=False)
+
+    class Meta:
+        model = Kpi
+        fields = [
+            "id",
+            "key",
+            "name",
+            "description",
+            "unit",
+            "direction",
+            "kind",
+            "cadence",
+            "aggregation",
+            "objective",
+            "outcome_owner",
+            "data_owner",
+            "is_key",
+            "drives",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        validators: list = []  # key uniqueness is the service's rule, per organisation
+
+
+class KpiFilter(django_filters.FilterSet):
+    team = django_filters.CharFilter(field_name="objective__team__slug")
+    owner = django_filters.CharFilter(field_name="outcome_owner__username")
+    kind = django_filters.ChoiceFilter(choices=KpiKind.choices)
+    perspective = django_filters.ChoiceFilter(
+        field_name="objective__priority__perspective", choices=Perspective.choices
+    )
+    is_key = django_filters.BooleanFilter()
+
+
+def _filtered(filterset: django_filters.FilterSet) -> Any:
+    if not filterset.is_valid():
+        raise exceptions.ValidationError(filterset.errors)
+    return filterset.qs
+
+
+class KpiListAPI(OrgAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("team", str),
+            OpenApiParameter("owner", str),
+            OpenApiParameter("kind", str, enum=KpiKind.values),
+            OpenApiParameter("perspective", str, enum=Perspective.values),
+            OpenApiParameter("is_key", bool),
+        ],
+        responses=KpiSerializer(many=True),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        kpis = _filtered(KpiFilter(request.query_params, queryset=kpi_list(org=self.org)))
+        paginator = IdCursorPagination()
+        page = paginator.paginate_queryset(kpis.prefetch_related("drives"), request, view=self)
+        return paginator.get_paginated_response(KpiSerializer(page, many=True).data)
+
+    @extend_schema(request=KpiSerializer, responses={201: KpiSerializer})
+    @idempotent
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = KpiSerializer(data=request.data, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        drives = fields.pop("drives", [])
+        kpi = services.kpi_create(org=self.org, actor=self.actor(), drives=drives, **fields)
+        return Response(KpiSerializer(kpi).data, status=status.HTTP_201_CREATED)
+
+
+class KpiDetailAPI(OrgAPIView):
+    @extend_schema(responses=KpiSerializer)
+    def get(self, request: Request, org_slug: str, kpi_id: str) -> Response:
+        return Response(KpiSerializer(kpi_get(org=self.org, kpi_id=kpi_id)).data)
+
+    @extend_schema(request=KpiSerializer, responses=KpiSerializer)
+    def patch(self, request: Request, org_slug: str, kpi_id: str) -> Response:
+        kpi = kpi_get(org=self.org, kpi_id=kpi_id)
+        data = KpiSerializer(kpi, data=request.data, partial=True, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        drives = fields.pop("drives", None)
+        kpi = services.kpi_update(
+            org=self.org, actor=self.actor(), kpi=kpi, drives=drives, **fields
+        )
+        return Response(KpiSerializer(kpi).data)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class KpiRefField(serializers.Field):
+    """A KPI by id or by its org-unique key."""
+
+    def to_internal_value(self, data: Any) -> Kpi:
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Give the KPI's id or key as a string.")
+        with org_scope(self.context["org"]):
+            found = Kpi.objects.filter(key=data).first()
+            if found is None:
+                try:
+                    found = Kpi.objects.filter(pk=data).first()
+                except Exception:  # not a UUID either
+                    found = None
+        if found is None:
+            raise serializers.ValidationError(f"No KPI {data!r} in this organisation.")
+        return found
+
+    def to_representation(self, value: Kpi) -> str:
+        return str(value.pk)
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    kpi = KpiRefField()
+    value = FiniteFloatField()
+    green_threshold = FiniteFloatField(required=False, allow_null=True, default=None)
+    amber_threshold = FiniteFloatField(required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = Target
+        fields = [
+            "id",
+            "kpi",
+            "period_start",
+            "period_end",
+            "value",
+            "green_threshold",
+            "amber_threshold",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "updated_at"]
+        validators: list = []
+
+
+class TargetListAPI(OrgAPIView):
+    @extend_schema(parameters=[OpenApiParameter("kpi", str)], responses=TargetSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        targets = Target.objects.all()
+        if "kpi" in request.query_params:
+            ref = KpiRefField(context={"org": self.org})
+            kpi = _run_field(ref, request.query_params["kpi"], "kpi")
+            targets = targets.filter(kpi=kpi)
+        paginator = IdCursorPagination()
+        page = paginator.paginate_queryset(targets, request, view=self)
+        return paginator.get_paginated_response(TargetSerializer(page, many=True).data)
+
+    @extend_schema(request=TargetSerializer, responses={201: TargetSerializer})
+    @idempotent
+    def post(self, request: Request, org_slug: str) -> Response:
+        """Set the target of a KPI for a period (creating it, or moving it: audited)."""
+        data = TargetSerializer(data=request.data, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        target = services.target_set(org=self.org, actor=self.actor(), **data.validated_data)
+        return Response(TargetSerializer(target).data, status=status.HTTP_201_CREATED)
+
+
+def _run_field(field: serializers.Field, raw: Any, name: str) -> Any:
+    try:
+        return field.to_internal_value(raw)
+    except serializers.ValidationError as exc:
+        raise exceptions.ValidationError({name: exc.detail}) from exc
+
+
+class ValueSerializer(serializers.ModelSerializer):
+    kpi = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = MetricValue
+        fields = [
+            "kpi",
+            "period_date",
+            "value",
+            "confidence",
+            "source",
+            "note",
+            "measured_at",
+            "updated_at",
+        ]
+
+
+class ValueInSerializer(serializers.Serializer):
+    """One value. `period_date` may be any day of the KPI's cadence period."""
+
+    kpi = serializers.CharField(help_text="The KPI's id or its org-unique key.")
+    period_date = serializers.DateField()
+    value = serializers.FloatField()
+    confidence = serializers.ChoiceField(choices=Confidence.choices, required=False)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    measured_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ValueCursorPagination(IdCursorPagination):
+    page_size = 500
+    max_page_size = 5000
+    ordering = ("-period_date", "-id")
+
+
+def _date_param(request: Request, name: str) -> dt.date | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise exceptions.ValidationError({name: "Use a date in the form YYYY-MM-DD."}) from exc
+
+
+INGEST_RESULT = inline_serializer(
+    "IngestResult",
+    {
+        "received": serializers.IntegerField(),
+        "inserted": serializers.IntegerField(),
+        "updated": serializers.IntegerField(),
+        "unchanged": serializers.IntegerField(),
+    },
+)
+
+
+def _ingest(view: OrgAPIView, rows: list[RawValue]) -> Response:
+    """The one ingestion service; a key writes as itself, a person as their membership."""
+    actor = view.membership if view.api_key is None else None
+    try:
+        result = values_ingest(org=view.org, rows=rows, source=Source.API, actor=actor)
+    except BatchRejected as rejected:
+        return Response(
+            {"detail": str(rejected), "errors": [e.as_dict() for e in rejected.errors]},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    return Response(
+        {
+            "received": result.received,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+        }
+    )
+
+
+REQUIRED = ("kpi", "period_date", "value")
+OPTIONAL = ("confidence", "note", "measured_at")
+
+
+def _raw_rows(items: Any) -> list[RawValue]:
+    """Turn JSON objects into rows; malformed objects are reported by row and field."""
+    if not isinstance(items, list):
+        raise exceptions.ValidationError({"values": "Send a list of value objects."})
+    if len(items) > settings.API_MAX_BATCH:
+        raise exceptions.ValidationError(
+            {"values": f"At most {settings.API_MAX_BATCH} values per request ({len(items)} sent)."}
+        )
+    errors, rows = [], []
+    allowed = set(REQUIRED + OPTIONAL)
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append({"row": index, "field": "values", "message": "must be an object"})
+            continue
+        missing = [name for name in REQUIRED if name not in item]
+        unknown = sorted(set(item) - allowed)
+        errors += [{"row": index, "field": n, "message": "this field is required"} for n in missing]
+        errors += [{"row": index, "field": n, "message": "unknown field"} for n in unknown]
+        if not missing and not unknown:
+            rows.append(RawValue(**item))
+    if errors:
+        raise exceptions.ValidationError(
+            {"detail": f"{len(errors)} bad row(s); nothing was written.", "errors": errors}
+        )
+    return rows
+
+
+class ValueListAPI(OrgAPIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("kpi", str, description="KPI id or key"),
+            OpenApiParameter("from", OpenApiTypes.DATE),
+            OpenApiParameter("to", OpenApiTypes.DATE),
+        ],
+        responses=ValueSerializer(many=True),
+    )
+    def get(self, request: Request, org_slug: str) -> Response:
+        values = MetricValue.objects.all()
+        if "kpi" in request.query_params:
+            kpi = _run_field(
+                KpiRefField(context={"org": self.org}), request.query_params["kpi"], "kpi"
+            )
+            values = values.filter(kpi=kpi)
+        if (start := _date_param(request, "from")) is not None:
+            values = values.filter(period_date__gte=start)
+        if (end := _date_param(request, "to")) is not None:
+            values = values.filter(period_date__lte=end)
+        paginator = ValueCursorPagination()
+        page = paginator.paginate_queryset(values, request, view=self)
+        return paginator.get_paginated_response(ValueSerializer(page, many=True).data)
+
+    @extend_schema(request=ValueInSerializer, responses={200: INGEST_RESULT})
+    @idempotent
+    def post(self, request: Request, org_slug: str) -> Response:
+        """Record one value (an upsert: the same value again changes nothing)."""
+        return _ingest(self, _raw_rows([request.data]))
+
+
+class ValueBulkAPI(OrgAPIView):
+    @extend_schema(
+        request=inline_serializer("ValueBatch", {"values": ValueInSerializer(many=True)}),
+        responses={200: INGEST_RESULT},
+    )
+    @idempotent
+    def post(self, request: Request, org_slug: str) -> Response:
+        """Up to 50,000 values in one all-or-nothing batch, by KPI id or key."""
+        if not isinstance(request.data, dict) or "values" not in request.data:
+            raise exceptions.ValidationError({"values": 'Send {"values": [...]}.'})
+        return _ingest(self, _raw_rows(request.data["values"]))

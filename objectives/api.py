@@ -1,0 +1,250 @@
+"""API for priorities, objectives and the cascade as one document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from objectives import services
+from objectives.models import Objective, PeriodKind, StrategicPriority
+from objectives.selectors import (
+    cascade_get,
+    objective_get,
+    objective_list,
+    priority_get,
+    priority_list,
+)
+from perfmgmt.api import IdCursorPagination, OrgAPIView
+from perfmgmt.models import Team
+from perfmgmt.tenancy import org_scope
+
+
+class MemberField(serializers.SlugRelatedField):
+    """A person, by username, among the organisation's members."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
+
+    def get_queryset(self):  # noqa: ANN201
+        org = self.context["org"]
+        return get_user_model().objects.filter(memberships__organization=org)
+
+
+class ScopedPkField(serializers.PrimaryKeyRelatedField):
+    """A tenant object by id; the organisation scope makes a foreign id 'does not exist'."""
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(queryset=model.objects.with_scopes_disabled().none(), **kwargs)
+
+    def get_queryset(self):  # noqa: ANN201
+        with org_scope(self.context["org"]):
+            return self.model.objects.all()
+
+
+class ScopedSlugField(serializers.SlugRelatedField):
+    """A tenant object by its org-scoped slug."""
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        self.model = model
+        queryset = model.objects.with_scopes_disabled().none()
+        super().__init__(slug_field="slug", queryset=queryset, **kwargs)
+
+    def get_queryset(self):  # noqa: ANN201
+        with org_scope(self.context["org"]):
+            return self.model.objects.all()
+
+
+class PrioritySerializer(serializers.ModelSerializer):
+    owner = MemberField()
+
+    class Meta:
+        model = StrategicPriority
+        fields = [
+            "id",
+            "title",
+            "description",
+            "perspective",
+            "owner",
+            "rank",
+            "horizon_start",
+            "horizon_end",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ObjectiveOutSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Objective
+        fields = [
+            "id",
+            "title",
+            "description",
+            "team",
+            "owner",
+            "priority",
+            "parent",
+            "period_kind",
+            "period_start",
+            "period_end",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class ObjectiveInSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    team = ScopedSlugField(Team)
+    owner = MemberField()
+    priority = ScopedPkField(StrategicPriority, required=False, allow_null=True, default=None)
+    parent = ScopedPkField(Objective, required=False, allow_null=True, default=None)
+    period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
+    period_date = serializers.DateField(help_text="Any day inside the fiscal quarter or year.")
+
+
+class PriorityListAPI(OrgAPIView):
+    @extend_schema(responses=PrioritySerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = IdCursorPagination()
+        page = paginator.paginate_queryset(priority_list(org=self.org), request, view=self)
+        return paginator.get_paginated_response(PrioritySerializer(page, many=True).data)
+
+    @extend_schema(request=PrioritySerializer, responses={201: PrioritySerializer})
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = PrioritySerializer(data=request.data, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        priority = services.priority_create(org=self.org, actor=self.actor(), **data.validated_data)
+        return Response(PrioritySerializer(priority).data, status=status.HTTP_201_CREATED)
+
+
+class PriorityDetailAPI(OrgAPIView):
+    @extend_schema(responses=PrioritySerializer)
+    def get(self, request: Request, org_slug: str, priority_id: str) -> Response:
+        return Response(
+            PrioritySerializer(priority_get(org=self.org, priority_id=priority_id)).data
+        )
+
+    @extend_schema(request=PrioritySerializer, responses=PrioritySerializer)
+    def patch(self, request: Request, org_slug: str, priority_id: str) -> Response:
+        priority = priority_get(org=self.org, priority_id=priority_id)
+        data = PrioritySerializer(
+            priority, data=request.data, partial=True, context={"org": self.org}
+        )
+        data.is_valid(raise_exception=True)
+        priority = services.priority_update(
+            org=self.org, actor=self.actor(), priority=priority, **data.validated_data
+        )
+        return Response(PrioritySerializer(priority).data)
+
+
+class ObjectiveListAPI(OrgAPIView):
+    @extend_schema(responses=ObjectiveOutSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        paginator = IdCursorPagination()
+        page = paginator.paginate_queryset(objective_list(org=self.org), request, view=self)
+        return paginator.get_paginated_response(ObjectiveOutSerializer(page, many=True).data)
+
+    @extend_schema(request=ObjectiveInSerializer, responses={201: ObjectiveOutSerializer})
+    def post(self, request: Request, org_slug: str) -> Response:
+        data = ObjectiveInSerializer(data=request.data, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        objective = services.objective_create(
+            org=self.org, actor=self.actor(), **data.validated_data
+        )
+        return Response(ObjectiveOutSerializer(objective).data, status=status.HTTP_201_CREATED)
+
+
+class ObjectiveDetailAPI(OrgAPIView):
+    @extend_schema(responses=ObjectiveOutSerializer)
+    def get(self, request: Request, org_slug: str, objective_id: str) -> Response:
+        objective = objective_get(org=self.org, objective_id=objective_id)
+        return Response(ObjectiveOutSerializer(objective).data)
+
+    @extend_schema(request=ObjectiveInSerializer, responses=ObjectiveOutSerializer)
+    def put(self, request: Request, org_slug: str, objective_id: str) -> Response:
+        objective = objective_get(org=self.org, objective_id=objective_id)
+        data = ObjectiveInSerializer(data=request.data, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        objective = services.objective_update(
+            org=self.org, actor=self.actor(), objective=objective, **data.validated_data
+        )
+        return Response(ObjectiveOutSerializer(objective).data)
+
+
+def _status_doc(status_: Any) -> dict:
+    latest, target = status_.latest, status_.target
+    return {
+        "id": str(status_.kpi.pk),
+        "key": status_.kpi.key,
+        "name": status_.kpi.name,
+        "kind": status_.kpi.kind,
+        "unit": status_.kpi.unit,
+        "is_key": status_.kpi.is_key,
+        "latest": None
+        if latest is None
+        else {
+            "period_date": latest.period_date.isoformat(),
+            "value": latest.value,
+            "confidence": latest.confidence,
+        },
+        "target": None if target is None else {"value": target.value},
+        "rag": status_.rag,
+        "stale": status_.stale,
+    }
+
+
+def _objective_doc(node: Any) -> dict:
+    objective = node.objective
+    return {
+        "id": str(objective.pk),
+        "title": objective.title,
+        "team": objective.team.slug,
+        "owner": objective.owner.username,
+        "period_start": objective.period_start.isoformat(),
+        "period_end": objective.period_end.isoformat(),
+        "kpis": [_status_doc(s) for s in node.kpis],
+        "children": [_objective_doc(child) for child in node.children],
+    }
+
+
+class CascadeAPI(OrgAPIView):
+    """Priorities by perspective → objectives (any depth) → KPIs with status, in one document."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request, org_slug: str) -> Response:
+        cascade = cascade_get(org=self.org)
+        return Response(
+            {
+                "organization": self.org.slug,
+                "perspectives": [
+                    {
+                        "perspective": group.perspective.value,
+                        "priorities": [
+                            {
+                                "id": str(node.priority.pk),
+                                "title": node.priority.title,
+                                "rank": node.priority.rank,
+                                "owner": node.priority.owner.username,
+                                "objectives": [_objective_doc(o) for o in node.objectives],
+                            }
+                            for node in group.priorities
+                        ],
+                    }
+                    for group in cascade.perspectives
+                ],
+                "unaligned_kpis": [_status_doc(s) for s in cascade.unaligned_kpis],
+                "too_many_priorities": cascade.too_many_priorities,
+            }
+        )

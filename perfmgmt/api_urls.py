@@ -1,0 +1,34 @@
+"""`/api/v1/`: every endpoint is under one organisation, `/api/v1/o/<org_slug>/...`."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from metrics import api as metrics_api
+from objectives import api as objectives_api
+
+org_patterns = [
+    path("cascade/", objectives_api.CascadeAPI.as_view(), name="cascade"),
+    path("priorities/", objectives_api.PriorityListAPI.as_view(), name="priority-list"),
+    path(
+        "priorities/<uuid:priority_id>/",
+        objectives_api.PriorityDetailAPI.as_view(),
+        name="priority-detail",
+    ),
+    path("objectives/", objectives_api.ObjectiveListAPI.as_view(), name="objective-list"),
+    path(
+        "objectives/<uuid:objective_id>/",
+        objectives_api.ObjectiveDetailAPI.as_view(),
+        name="objective-detail",
+    ),
+    path("kpis/", metrics_api.KpiListAPI.as_view(), name="kpi-list"),
+    path("kpis/<uuid:kpi_id>/", metrics_api.KpiDetailAPI.as_view(), name="kpi-detail"),
+    path("targets/", metrics_api.TargetListAPI.as_view(), name="target-list"),
+    path("values/", metrics_api.ValueListAPI.as_view(), name="value-list"),
+    path("values/bulk/", metrics_api.ValueBulkAPI.as_view(), name="value-bulk"),
+]
+
+urlpatterns = [
+    path("v1/o/<slug:org_slug>/", include((org_patterns, "api"), namespace="api")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
