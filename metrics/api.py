@@ -19,13 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics import services
-from metrics.ingestion import BatchRejected, RawValue, values_ingest
+from metrics.ingestion import BatchRejected, RawValue, RowError, values_ingest
 from metrics.models import Confidence, Kpi, KpiKind, MetricValue, Source, Target
-from metrics.selectors import kpi_get, kpi_list
+from metrics.selectors import kpi_by_ref, kpi_get, kpi_list
 from objectives.api import MemberField, ScopedPkField
 from objectives.models import Objective, Perspective
 from perfmgmt.api import FiniteFloatField, IdCursorPagination, OrgAPIView, idempotent
-from perfmgmt.tenancy import org_scope
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -127,13 +126,7 @@ class KpiRefField(serializers.Field):
     def to_internal_value(self, data: Any) -> Kpi:
         if not isinstance(data, str):
             raise serializers.ValidationError("Give the KPI's id or key as a string.")
-        with org_scope(self.context["org"]):
-            found = Kpi.objects.filter(key=data).first()
-            if found is None:
-                try:
-                    found = Kpi.objects.filter(pk=data).first()
-                except Exception:  # not a UUID either
-                    found = None
+        found = kpi_by_ref(org=self.context["org"], ref=data)
         if found is None:
             raise serializers.ValidationError(f"No KPI {data!r} in this organisation.")
         return found
@@ -169,9 +162,7 @@ class TargetListAPI(OrgAPIView):
     def get(self, request: Request, org_slug: str) -> Response:
         targets = Target.objects.all()
         if "kpi" in request.query_params:
-            ref = KpiRefField(context={"org": self.org})
-            kpi = _run_field(ref, request.query_params["kpi"], "kpi")
-            targets = targets.filter(kpi=kpi)
+            targets = targets.filter(kpi=_kpi_param(self, request))
         paginator = IdCursorPagination()
         page = paginator.paginate_queryset(targets, request, view=self)
         return paginator.get_paginated_response(TargetSerializer(page, many=True).data)
@@ -186,11 +177,12 @@ class TargetListAPI(OrgAPIView):
         return Response(TargetSerializer(target).data, status=status.HTTP_201_CREATED)
 
 
-def _run_field(field: serializers.Field, raw: Any, name: str) -> Any:
-    try:
-        return field.to_internal_value(raw)
-    except serializers.ValidationError as exc:
-        raise exceptions.ValidationError({name: exc.detail}) from exc
+def _kpi_param(view: OrgAPIView, request: Request) -> Kpi:
+    ref = request.query_params["kpi"]
+    kpi = kpi_by_ref(org=view.org, ref=ref)
+    if kpi is None:
+        raise exceptions.ValidationError({"kpi": f"No KPI {ref!r} in this organisation."})
+    return kpi
 
 
 class ValueSerializer(serializers.ModelSerializer):
@@ -248,10 +240,11 @@ INGEST_RESULT = inline_serializer(
 )
 
 
-def _ingest(view: OrgAPIView, rows: list[RawValue]) -> Response:
+def _ingest(view: OrgAPIView, items: Any) -> Response:
     """The one ingestion service; a key writes as itself, a person as their membership."""
     actor = view.membership if view.api_key is None else None
     try:
+        rows = _raw_rows(items)
         result = values_ingest(org=view.org, rows=rows, source=Source.API, actor=actor)
     except BatchRejected as rejected:
         return Response(
@@ -280,22 +273,21 @@ def _raw_rows(items: Any) -> list[RawValue]:
         raise exceptions.ValidationError(
             {"values": f"At most {settings.API_MAX_BATCH} values per request ({len(items)} sent)."}
         )
-    errors, rows = [], []
+    errors: list[RowError] = []
+    rows: list[RawValue] = []
     allowed = set(REQUIRED + OPTIONAL)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            errors.append({"row": index, "field": "values", "message": "must be an object"})
+            errors.append(RowError(index, "values", "must be an object"))
             continue
         missing = [name for name in REQUIRED if name not in item]
         unknown = sorted(set(item) - allowed)
-        errors += [{"row": index, "field": n, "message": "this field is required"} for n in missing]
-        errors += [{"row": index, "field": n, "message": "unknown field"} for n in unknown]
+        errors += [RowError(index, name, "this field is required") for name in missing]
+        errors += [RowError(index, name, "unknown field") for name in unknown]
         if not missing and not unknown:
             rows.append(RawValue(**item))
     if errors:
-        raise exceptions.ValidationError(
-            {"detail": f"{len(errors)} bad row(s); nothing was written.", "errors": errors}
-        )
+        raise BatchRejected(errors)
     return rows
 
 
@@ -311,10 +303,7 @@ class ValueListAPI(OrgAPIView):
     def get(self, request: Request, org_slug: str) -> Response:
         values = MetricValue.objects.all()
         if "kpi" in request.query_params:
-            kpi = _run_field(
-                KpiRefField(context={"org": self.org}), request.query_params["kpi"], "kpi"
-            )
-            values = values.filter(kpi=kpi)
+            values = values.filter(kpi=_kpi_param(self, request))
         if (start := _date_param(request, "from")) is not None:
             values = values.filter(period_date__gte=start)
         if (end := _date_param(request, "to")) is not None:
@@ -327,7 +316,7 @@ class ValueListAPI(OrgAPIView):
     @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         """Record one value (an upsert: the same value again changes nothing)."""
-        return _ingest(self, _raw_rows([request.data]))
+        return _ingest(self, [request.data])
 
 
 class ValueBulkAPI(OrgAPIView):
@@ -340,4 +329,4 @@ class ValueBulkAPI(OrgAPIView):
         """Up to 50,000 values in one all-or-nothing batch, by KPI id or key."""
         if not isinstance(request.data, dict) or "values" not in request.data:
             raise exceptions.ValidationError({"values": 'Send {"values": [...]}.'})
-        return _ingest(self, _raw_rows(request.data["values"]))
+        return _ingest(self, request.data["values"])

@@ -124,3 +124,15 @@ def kpi_detail(*, org: Organization, kpi: Kpi, limit: int = 52) -> KpiDetail:
             leads=[link.lead for link in links if link.lag_id == kpi.pk],
             lags=[link.lag for link in links if link.lead_id == kpi.pk],
         )
+
+
+def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
+    """A KPI by its org-unique key or by its id, as REST clients address it."""
+    with org_scope(org):
+        found = Kpi.objects.filter(key=ref).first()
+        if found is None:
+            try:
+                found = Kpi.objects.filter(pk=uuid.UUID(ref)).first()
+            except ValueError:
+                return None
+    return found

@@ -77,6 +77,10 @@ class PrincipalRateThrottle(SimpleRateThrottle):
 
     scope = "api"
 
+    def get_rate(self) -> str:
+        # Read at request time so the rate is configurable (API_THROTTLE_RATE) and testable.
+        return settings.API_THROTTLE_RATE
+
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiKey):
             ident = f"key:{request.auth.pk}"

@@ -208,12 +208,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["perfmgmt.api_auth.StrictJSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "EXCEPTION_HANDLER": "perfmgmt.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("API_THROTTLE_RATE", "1200/min")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 # Largest API request body: 50,000 values fit in well under this.
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 16 * 1024 * 1024)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 50_000)
+# Requests per API key (or signed-in person): "<n>/<second|minute|hour|day>".
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1200/minute")
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
 # Throttle counters must be shared by every web worker: Redis when there is one.

@@ -1,0 +1,221 @@
+"""The bulk endpoint: all-or-nothing batches, bad input named by row and field, retries."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from metrics.models import MetricValue, MetricValueRevision
+from perfmgmt.models import IdempotencyRecord
+from perfmgmt.tenancy import org_scope
+from tests.factories import KpiFactory
+
+BULK = "/api/v1/o/acme/values/bulk/"
+
+
+def count(world) -> int:  # noqa: ANN001
+    with org_scope(world.org):
+        return MetricValue.objects.count()
+
+
+@pytest.fixture
+def weekly(acme, acme_cascade):  # noqa: ANN001, ANN201
+    return KpiFactory(organization=acme.org, key="weekly", cadence="weekly")
+
+
+def post_raw(client, text: str, **headers):  # noqa: ANN001, ANN003, ANN201
+    return client.post(BULK, data=text, content_type="application/json", **headers)
+
+
+def good_rows(n: int, key: str = "weekly", start: int = 0) -> list[dict]:
+    import datetime as dt
+
+    monday = dt.date(2026, 11, 16)
+    return [
+        {
+            "kpi": key,
+            "period_date": (monday - dt.timedelta(weeks=i + start)).isoformat(),
+            "value": i,
+        }
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row_json", "field"),
+    [
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": NaN}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": Infinity}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": -Infinity}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": 1e400}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": "12"}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-11-09"}', "value"),
+        ('{"kpi": "weekly", "value": 1}', "period_date"),
+        ('{"period_date": "2026-11-09", "value": 1}', "kpi"),
+        ('{"kpi": "weekly", "period_date": "2026-02-30", "value": 1}', "period_date"),
+        ('{"kpi": "weekly", "period_date": "1066-10-14", "value": 1}', "period_date"),
+        ('{"kpi": "weekly", "period_date": "3026-01-01", "value": 1}', "period_date"),
+        ('{"kpi": "no-such-kpi", "period_date": "2026-11-09", "value": 1}', "kpi"),
+        (
+            '{"kpi": "weekly", "period_date": "2026-11-09", "value": 1, "confidence": "sure"}',
+            "confidence",
+        ),
+        ('{"kpi": "weekly", "period_date": "2026-11-09", "value": 1, "colour": "red"}', "colour"),
+        ('{"kpi": "weekly", "period_date": "2026-11-10", "value": 1}', "period_date"),  # same week
+        ('"just a string"', "values"),
+    ],
+)
+def test_a_bad_row_rejects_the_batch_and_is_named(acme, weekly, key_client, row_json, field):  # noqa: ANN001
+    client = key_client(acme)
+    before = count(acme)
+    first = '{"kpi": "weekly", "period_date": "2026-11-09", "value": 1}'
+    body = f'{{"values": [{first}, {row_json}]}}'
+    response = post_raw(client, body)
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["row"], e["field"]) for e in errors] == [(1, field)], errors
+    assert count(acme) == before
+
+
+def test_a_foreign_kpi_is_unknown_here(acme, weekly, globex_cascade, key_client):  # noqa: ANN001
+    body = {
+        "values": [{"kpi": str(globex_cascade.kpi.pk), "period_date": "2026-11-09", "value": 1}]
+    }
+    response = key_client(acme).post(BULK, body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {
+            "row": 0,
+            "field": "kpi",
+            "message": f"no KPI {str(globex_cascade.kpi.pk)!r} in this organisation",
+        }
+    ]
+
+
+def test_a_body_that_is_not_json_is_refused(acme, weekly, key_client):  # noqa: ANN001
+    response = post_raw(key_client(acme), '{"values": [')
+    assert response.status_code == 400 and "JSON" in response.json()["detail"]
+
+
+def test_a_body_over_the_limit_is_413(acme, weekly, key_client, settings):  # noqa: ANN001
+    settings.API_MAX_BODY_BYTES = 1000
+    body = json.dumps({"values": good_rows(50)})
+    response = post_raw(key_client(acme), body)
+    assert response.status_code == 413
+    assert count(acme) == 1
+
+
+def test_more_values_than_a_batch_may_hold_are_refused(acme, weekly, key_client, settings):  # noqa: ANN001
+    settings.API_MAX_BATCH = 10
+    response = key_client(acme).post(BULK, {"values": good_rows(11)}, format="json")
+    assert response.status_code == 400 and "values" in response.json()
+    assert count(acme) == 1
+
+
+def test_the_same_batch_three_times_stores_it_once(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    body = {"values": good_rows(30)}
+    results = [client.post(BULK, body, format="json").json() for _ in range(3)]
+    assert [r["inserted"] for r in results] == [30, 0, 0]
+    assert [r["unchanged"] for r in results] == [0, 30, 30]
+    assert count(acme) == 31
+
+
+def test_fifty_thousand_values_twice_are_fifty_thousand_values(acme, acme_cascade, key_client):  # noqa: ANN001
+    kpis = [
+        KpiFactory(
+            organization=acme.org, key=f"k{i}", cadence="weekly", objective=acme_cascade.objective
+        )
+        for i in range(100)
+    ]
+    rows = [row for kpi in kpis for row in good_rows(500, key=kpi.key)]
+    assert len(rows) == 50_000
+    client = key_client(acme)
+    first = client.post(BULK, {"values": rows}, format="json")
+    second = client.post(BULK, {"values": rows}, format="json")
+    assert first.status_code == second.status_code == 200
+    assert (first.json()["inserted"], second.json()["unchanged"]) == (50_000, 50_000)
+    assert count(acme) == 50_001
+
+
+def test_a_changed_value_is_updated_and_its_history_kept(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    client.post(
+        BULK,
+        {"values": [{"kpi": "weekly", "period_date": "2026-11-09", "value": 1}]},
+        format="json",
+    )
+    response = client.post(
+        BULK,
+        {
+            "values": [
+                {"kpi": "weekly", "period_date": "2026-11-11", "value": 2, "confidence": "audited"}
+            ]
+        },
+        format="json",
+    )
+    assert response.json()["updated"] == 1
+    with org_scope(acme.org):
+        revision = MetricValueRevision.objects.get(kpi=weekly)
+    assert (revision.old_value, revision.new_value, revision.new_confidence) == (1, 2, "audited")
+
+
+def test_an_idempotency_key_replays_the_first_response(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    body = {"values": good_rows(3)}
+    first = client.post(BULK, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    again = client.post(BULK, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert (
+        first.json() == again.json() == {"received": 3, "inserted": 3, "updated": 0, "unchanged": 0}
+    )
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_an_idempotency_key_with_another_body_is_422(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    client.post(BULK, {"values": good_rows(3)}, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    response = client.post(
+        BULK, {"values": good_rows(4)}, format="json", HTTP_IDEMPOTENCY_KEY="batch-1"
+    )
+    assert response.status_code == 422
+    assert count(acme) == 4
+
+
+def test_an_idempotency_key_still_in_progress_is_409(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    body = json.dumps({"values": good_rows(3)})
+    client.post(BULK, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    with org_scope(acme.org):
+        IdempotencyRecord.objects.update(response_status=None, response_body=None)
+    response = client.post(
+        BULK, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k"
+    )
+    assert response.status_code == 409
+
+
+def test_the_api_is_rate_limited_per_key(acme, weekly, key_client, settings):  # noqa: ANN001
+    settings.API_THROTTLE_RATE = "3/minute"
+    client = key_client(acme, scope="read")
+    statuses = [client.get("/api/v1/o/acme/kpis/").status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    limited = client.get("/api/v1/o/acme/kpis/")
+    assert int(limited["Retry-After"]) > 0
+    # Another key has its own budget.
+    assert key_client(acme, scope="read").get("/api/v1/o/acme/kpis/").status_code == 200
+
+
+def test_one_value_can_be_posted_on_its_own(acme, weekly, key_client):  # noqa: ANN001
+    response = key_client(acme).post(
+        "/api/v1/o/acme/values/",
+        {
+            "kpi": "weekly",
+            "period_date": "2026-11-12",
+            "value": 7.5,
+            "measured_at": "2026-11-12T08:00:00Z",
+        },
+        format="json",
+    )
+    assert response.status_code == 200 and response.json()["inserted"] == 1
+    with org_scope(acme.org):
+        assert MetricValue.objects.get(kpi=weekly).period_date.isoformat() == "2026-11-09"
