@@ -134,7 +134,7 @@ def _resolve_kpis(org: Organization, refs: Iterable[Any]) -> dict[str, Kpi]:
     for ref in refs:
         if isinstance(ref, uuid.UUID):
             ids.add(ref)
-        elif isinstance(ref, str):
+        elif isinstance(ref, str) and "\x00" not in ref:
             try:
                 ids.add(uuid.UUID(ref))
             except ValueError:
@@ -187,12 +187,12 @@ def values_validate(
         except ValueError as exc:
             errors.append(RowError(index, "measured_at", str(exc)))
         confidence = row.confidence or Confidence.PRELIMINARY
-        if confidence not in CONFIDENCES:
+        if not isinstance(confidence, str) or confidence not in CONFIDENCES:
             errors.append(
                 RowError(index, "confidence", f"must be one of {', '.join(Confidence.values)}")
             )
         note = row.note or ""
-        if not isinstance(note, str) or len(note) > NOTE_MAX:
+        if not isinstance(note, str) or len(note) > NOTE_MAX or "\x00" in note:
             errors.append(RowError(index, "note", f"must be text of at most {NOTE_MAX} characters"))
         if len(errors) > bad:
             continue

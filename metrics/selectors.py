@@ -128,6 +128,8 @@ def kpi_detail(*, org: Organization, kpi: Kpi, limit: int = 52) -> KpiDetail:
 
 def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
     """A KPI by its org-unique key or by its id, as REST clients address it."""
+    if "\x00" in ref:  # PostgreSQL text cannot hold NUL; no key or id contains one
+        return None
     with org_scope(org):
         found = Kpi.objects.filter(key=ref).first()
         if found is None:
