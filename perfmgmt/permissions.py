@@ -51,3 +51,28 @@ def can_record_value(actor: Membership, kpi: Kpi) -> bool:
         return False
     owns = actor.user_id in (kpi.data_owner_id, kpi.outcome_owner_id)
     return owns or can_edit_kpi(actor, kpi)
+
+
+def can_check_in(actor: Membership, objective: Objective) -> bool:
+    """Only the objective's owner or its team's lead reports on it."""
+    if actor.role == Role.VIEWER:
+        return False
+    return objective.owner_id == actor.user_id or leads_team(actor, objective.team)
+
+
+def can_run_review(actor: Membership, kind: str, team: Team | None) -> bool:
+    """Executives and admins run every review; finance the business and strategy reviews;
+    a lead the weekly review of their own team."""
+    if can_manage_strategy(actor):
+        return True
+    if actor.role == Role.FINANCE:
+        return kind != "weekly"
+    return kind == "weekly" and leads_team(actor, team)
+
+
+def can_update_action(actor: Membership, owner_id: int) -> bool:
+    return actor.user_id == owner_id or can_manage_strategy(actor) or actor.role == Role.LEAD
+
+
+def can_plan_risks(actor: Membership, objective: Objective) -> bool:
+    return objective.owner_id == actor.user_id or can_edit_objective(actor, objective)

@@ -9,6 +9,7 @@ org_patterns = [
     path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("", include("objectives.urls")),
     path("", include("metrics.urls")),
+    path("", include("reviews.urls")),
 ]
 
 urlpatterns = [

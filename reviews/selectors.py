@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.urls import reverse
 from django.utils import timezone
 
+from metrics.models import Kpi, MetricValue
 from objectives.models import Objective
-from perfmgmt.models import Organization
+from perfmgmt.models import Organization, Team
+from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
-from reviews.models import CheckIn
+from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
 
 
 def week_start_for(day: dt.date) -> dt.date:
@@ -37,3 +43,268 @@ def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> Que
             .exclude(Exists(checked_in))
             .select_related("team", "owner", "team__lead")
         )
+
+
+def latest_checkins(*, org: Organization, objective_ids: list) -> dict:
+    """The most recent check-in of each objective, in one query."""
+    with org_scope(org):
+        return {
+            c.objective_id: c
+            for c in CheckIn.objects.filter(objective_id__in=objective_ids)
+            .order_by("objective_id", "-week_start")
+            .distinct("objective_id")
+        }
+
+
+def _kpi_url(org: Organization, kpi_id: object) -> str:
+    return reverse("metrics:kpi-detail", kwargs={"org_slug": org.slug, "kpi_id": kpi_id})
+
+
+def _objective_url(org: Organization, objective_id: object) -> str:
+    return reverse(
+        "reviews:objective-checkins", kwargs={"org_slug": org.slug, "objective_id": objective_id}
+    )
+
+
+def _person(user: object) -> str:
+    return user.get_full_name() or user.username
+
+
+def _worsening(values: list[float], direction: str) -> bool:
+    """Three values, newest first, each worse than the one before it."""
+    if len(values) < 3:
+        return False
+    newest, middle, oldest = values[:3]
+    if direction == "higher":
+        return newest < middle < oldest
+    return newest > middle > oldest
+
+
+@dataclass
+class Agenda:
+    red_kpis: list[dict] = field(default_factory=list)
+    deteriorating_kpis: list[dict] = field(default_factory=list)
+    low_confidence: list[dict] = field(default_factory=list)
+    stale_kpis: list[dict] = field(default_factory=list)
+    missing_checkins: list[dict] = field(default_factory=list)
+    overdue_actions: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
+    """What a review should talk about, from the data: red and deteriorating KPIs (a red KPI
+    with no open action is flagged), low-confidence objectives, stale KPIs, missing check-ins
+    and overdue actions. A team review looks at that team's objectives and KPIs only."""
+    from metrics.selectors import kpi_statuses
+
+    today = org_today(org)
+    with org_scope(org):
+        kpis = Kpi.objects.select_related("outcome_owner", "objective")
+        objectives = Objective.objects.select_related("owner", "team")
+        actions = ActionItem.objects.select_related("owner", "kpi", "objective")
+        if team is not None:
+            kpis = kpis.filter(objective__team=team)
+            objectives = objectives.filter(team=team)
+            actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
+        kpis = list(kpis)
+        running = [o for o in objectives if o.period_start <= today <= o.period_end]
+        recent: dict = defaultdict(list)
+        ranked = (
+            MetricValue.objects.filter(kpi__in=kpis)
+            .annotate(
+                rank=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("period_date").desc())
+            )
+            .filter(rank__lte=3)
+            .order_by("kpi_id", "-period_date")
+        )
+        for value in ranked:
+            recent[value.kpi_id].append(value.value)
+        open_actions = list(actions.filter(status=ActionStatus.OPEN))
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    acted_on = {a.kpi_id for a in open_actions if a.kpi_id}
+    agenda = Agenda()
+    for kpi in kpis:
+        status = statuses[kpi.pk]
+        item = {
+            "kpi": str(kpi.pk),
+            "title": kpi.name,
+            "owner": _person(kpi.outcome_owner),
+            "url": _kpi_url(org, kpi.pk),
+            "value": status.latest.value if status.latest else None,
+            "target": status.target.value if status.target else None,
+        }
+        if status.rag == "red":
+            agenda.red_kpis.append({**item, "no_open_action": kpi.pk not in acted_on})
+        if _worsening(recent[kpi.pk], kpi.direction):
+            agenda.deteriorating_kpis.append({**item, "recent": recent[kpi.pk][:3]})
+        if status.stale:
+            agenda.stale_kpis.append(item)
+    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
+    for objective in running:
+        checkin = latest.get(objective.pk)
+        if checkin is not None and checkin.confidence <= 4:
+            agenda.low_confidence.append(
+                {
+                    "objective": str(objective.pk),
+                    "title": objective.title,
+                    "owner": _person(objective.owner),
+                    "url": _objective_url(org, objective.pk),
+                    "confidence": checkin.confidence,
+                    "reason": checkin.reason,
+                    "week_start": checkin.week_start.isoformat(),
+                }
+            )
+    missing = objectives_missing_checkin(org=org, week_start=current_week(org))
+    if team is not None:
+        missing = missing.filter(team=team)
+    for objective in missing:
+        agenda.missing_checkins.append(
+            {
+                "objective": str(objective.pk),
+                "title": objective.title,
+                "owner": _person(objective.owner),
+                "team": objective.team.name,
+                "url": _objective_url(org, objective.pk),
+            }
+        )
+    for action in open_actions:
+        if action.due_date < today:
+            agenda.overdue_actions.append(
+                {
+                    "action": str(action.pk),
+                    "title": action.title,
+                    "owner": _person(action.owner),
+                    "due_date": action.due_date.isoformat(),
+                }
+            )
+    return agenda
+
+
+@dataclass
+class Owed:
+    checkins: list[Objective]
+    kpis: list
+    actions: list[ActionItem]
+
+
+def what_i_owe(*, org: Organization, user: object) -> Owed:
+    """A person's due check-ins (objectives they own or lead), due KPI values (KPIs whose data
+    they own that have gone stale) and open actions."""
+    from metrics.selectors import kpi_statuses
+
+    week = current_week(org)
+    mine = objectives_missing_checkin(org=org, week_start=week).filter(
+        Q(owner=user) | Q(team__lead=user)
+    )
+    with org_scope(org):
+        kpis = list(Kpi.objects.filter(data_owner=user).select_related("objective"))
+        actions = list(
+            ActionItem.objects.filter(owner=user, status=ActionStatus.OPEN).select_related(
+                "kpi", "objective", "meeting"
+            )
+        )
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    return Owed(
+        checkins=list(mine),
+        kpis=[statuses[k.pk] for k in kpis if statuses[k.pk].stale],
+        actions=actions,
+    )
+
+
+def missing_by_team(*, org: Organization) -> dict[Team, list[Objective]]:
+    grouped: dict = defaultdict(list)
+    for objective in objectives_missing_checkin(org=org, week_start=current_week(org)):
+        grouped[objective.team].append(objective)
+    return dict(sorted(grouped.items(), key=lambda item: item[0].name))
+
+
+@dataclass
+class History:
+    checkins: list[CheckIn]
+    trend_points: str  # an SVG polyline of confidence, oldest to newest
+
+
+def checkin_history(*, org: Organization, objective: Objective, weeks: int = 26) -> History:
+    with org_scope(org):
+        checkins = list(
+            CheckIn.objects.filter(objective=objective)
+            .select_related("author")
+            .order_by("-week_start")[:weeks]
+        )
+    chronological = checkins[::-1]
+    step = 200 / max(len(chronological) - 1, 1)
+    points = " ".join(
+        f"{i * step:.0f},{40 - c.confidence * 4}" for i, c in enumerate(chronological)
+    )
+    return History(checkins=checkins, trend_points=points)
+
+
+def meeting_list(*, org: Organization) -> list[ReviewMeeting]:
+    with org_scope(org):
+        return list(ReviewMeeting.objects.select_related("team", "created_by")[:100])
+
+
+def meeting_get(*, org: Organization, meeting_id: object) -> ReviewMeeting:
+    with org_scope(org):
+        return get_or_404(ReviewMeeting.objects.select_related("team"), meeting_id, "review")
+
+
+def meeting_detail(*, org: Organization, meeting: ReviewMeeting) -> dict:
+    with org_scope(org):
+        return {
+            "decisions": list(meeting.decisions.select_related("recorded_by")),
+            "actions": list(meeting.actions.select_related("owner", "kpi", "objective")),
+        }
+
+
+def action_get(*, org: Organization, action_id: object) -> ActionItem:
+    with org_scope(org):
+        return get_or_404(ActionItem.objects.select_related("owner"), action_id, "action")
+
+
+def risk_get(*, org: Organization, risk_id: object) -> Risk:
+    with org_scope(org):
+        return get_or_404(Risk.objects.select_related("objective__team"), risk_id, "risk")
+
+
+def objective_risks(*, org: Organization, objective: Objective) -> list[Risk]:
+    with org_scope(org):
+        return list(Risk.objects.filter(objective=objective))
+
+
+@dataclass
+class CheckInSlot:
+    objective: Objective
+    checkin: CheckIn | None
+    kpis: list[Kpi]
+    locked: bool = False
+
+
+def checkin_slots(
+    *, org: Organization, actor: object, week_start: dt.date, objective_id: object = None
+) -> list[CheckInSlot]:
+    """The objectives this person checks in on this week, with this week's check-in (if any)
+    and the KPIs they own on each that take a value in the same form."""
+    from perfmgmt.permissions import can_check_in
+
+    week_end = week_start + dt.timedelta(days=6)
+    with org_scope(org):
+        objectives = Objective.objects.select_related("team", "owner").filter(
+            period_start__lte=week_end, period_end__gte=week_start
+        )
+        if objective_id is not None:
+            objectives = objectives.filter(pk=objective_id)
+        objectives = [o for o in objectives if can_check_in(actor, o)]
+        ids = [o.pk for o in objectives]
+        existing = {
+            c.objective_id: c
+            for c in CheckIn.objects.filter(objective_id__in=ids, week_start=week_start)
+        }
+        owned: dict = defaultdict(list)
+        for kpi in Kpi.objects.filter(objective_id__in=ids).filter(
+            Q(data_owner=actor.user) | Q(outcome_owner=actor.user)
+        ):
+            owned[kpi.objective_id].append(kpi)
+    return [CheckInSlot(o, existing.get(o.pk), owned[o.pk]) for o in objectives]

@@ -6,11 +6,14 @@ UNSCOPED with the reason it is safe, and every URL parameter must be fillable fr
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from perfmgmt.services import api_key_create
+from reviews.services import action_create, meeting_create, risk_add
 
 # Patterns outside /o/<org_slug>/, each with why an outsider can reach it.
 UNSCOPED = {
@@ -51,8 +54,29 @@ def fill(route: str, org_slug: str, objects: dict[str, str]) -> str:
 @pytest.fixture
 def acme_objects(acme, acme_cascade) -> dict[str, str]:  # noqa: ANN001
     key, _ = api_key_create(org=acme.org, actor=acme.admin, name="walk")
+    meeting = meeting_create(
+        org=acme.org, actor=acme.admin, kind="monthly", held_on=dt.date(2026, 11, 20)
+    )
+    action = action_create(
+        org=acme.org,
+        actor=acme.admin,
+        meeting=meeting,
+        title="Fix it",
+        owner=acme.lead.user,
+        due_date=dt.date(2026, 12, 1),
+    )
+    risk = risk_add(
+        org=acme.org,
+        actor=acme.admin,
+        objective=acme_cascade.objective,
+        description="Churn",
+        likelihood="high",
+    )
     return {
         "key_id": str(key.pk),
+        "meeting_id": str(meeting.pk),
+        "action_id": str(action.pk),
+        "risk_id": str(risk.pk),
         "priority_id": str(acme_cascade.priority.pk),
         "objective_id": str(acme_cascade.objective.pk),
         "kpi_id": str(acme_cascade.kpi.pk),

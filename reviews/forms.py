@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from metrics.models import Confidence, Kpi
+from objectives.models import Objective
+from perfmgmt.forms import UserChoiceField, org_users
+from perfmgmt.models import Organization, Team
+from reviews.models import CheckIn, CheckInStatus, Likelihood, MeetingKind, Outcome
+
+
+class CheckInForm(forms.Form):
+    status = forms.ChoiceField(choices=CheckInStatus.choices, widget=forms.RadioSelect)
+    progress = forms.IntegerField(min_value=0, max_value=100, label="Progress (%)")
+    confidence = forms.IntegerField(
+        min_value=0, max_value=10, label="Confidence (0–10)", help_text="Will we make it?"
+    )
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when confidence is 4 or less, or when off track.",
+    )
+    blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    next_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, kpis: list[Kpi], **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.kpis = kpis
+        for kpi in kpis:
+            self.fields[f"value_{kpi.key}"] = forms.FloatField(
+                required=False, label=f"{kpi.name} ({kpi.unit})" if kpi.unit else kpi.name
+            )
+
+    @classmethod
+    def initial_for(cls, checkin: CheckIn | None) -> dict:
+        if checkin is None:
+            return {"status": CheckInStatus.ON_TRACK}
+        return {
+            name: getattr(checkin, name)
+            for name in ("status", "progress", "confidence", "reason", "blockers", "next_steps")
+        }
+
+    def value_fields(self) -> list[forms.BoundField]:
+        return [self[f"value_{kpi.key}"] for kpi in self.kpis]
+
+    def plain_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if not name.startswith("value_")]
+
+
+class MeetingForm(forms.Form):
+    kind = forms.ChoiceField(choices=MeetingKind.choices)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, help_text="Required for a weekly review."
+    )
+    held_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.all()
+
+
+class DecisionForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Decision")
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ActionForm(forms.Form):
+    title = forms.CharField(max_length=300, label="Action")
+    owner = UserChoiceField(queryset=get_user_model().objects.none())
+    due_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), required=False, label="KPI")
+    objective = forms.ModelChoiceField(queryset=Objective.objects.none(), required=False)
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = org_users(org)
+        self.fields["kpi"].queryset = Kpi.objects.all()
+        self.fields["objective"].queryset = Objective.objects.all()
+
+
+class RiskForm(forms.Form):
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), label="What could make this fail?"
+    )
+    likelihood = forms.ChoiceField(choices=Likelihood.choices)
+    early_sign = forms.CharField(required=False, label="Early sign to watch")
+
+
+class RiskReviewForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Outcome.choices, label="Did it happen?")
+    learned = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What we learned")
+
+
+VALUE_CONFIDENCE = Confidence.PRELIMINARY

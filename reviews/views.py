@@ -1,0 +1,274 @@
+"""Check-ins, what I owe, review meetings, actions, pre-mortems and retrospectives."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+from django_htmx.http import HttpResponseClientRefresh
+
+from objectives.selectors import objective_get
+from perfmgmt.forms import apply_service_errors
+from perfmgmt.models import Role
+from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review
+from perfmgmt.tenancy import org_view
+from perfmgmt.validation import ensure_allowed
+from reviews import services
+from reviews.forms import (
+    ActionForm,
+    CheckInForm,
+    DecisionForm,
+    MeetingForm,
+    NotesForm,
+    RiskForm,
+    RiskReviewForm,
+)
+from reviews.selectors import (
+    action_get,
+    checkin_history,
+    checkin_slots,
+    current_week,
+    meeting_detail,
+    meeting_get,
+    meeting_list,
+    missing_by_team,
+    objective_risks,
+    org_today,
+    risk_get,
+    what_i_owe,
+)
+
+
+def _post_only(request: HttpRequest) -> HttpResponse | None:
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
+@org_view
+@require_GET
+def owe(request: HttpRequest) -> HttpResponse:
+    owed = what_i_owe(org=request.org, user=request.user)
+    context = {"owed": owed, "today": org_today(request.org)}
+    return render(request, "reviews/owe_page.html", context)
+
+
+def _slot_form(request: HttpRequest, slot, data=None) -> CheckInForm:  # noqa: ANN001
+    return CheckInForm(
+        data,
+        kpis=slot.kpis,
+        initial=CheckInForm.initial_for(slot.checkin),
+        prefix=str(slot.objective.pk),
+    )
+
+
+@org_view
+@require_GET
+def checkin_page(request: HttpRequest) -> HttpResponse:
+    week = current_week(request.org)
+    slots = checkin_slots(org=request.org, actor=request.membership, week_start=week)
+    cards = [
+        {
+            "slot": slot,
+            "form": _slot_form(request, slot),
+            "history": checkin_history(org=request.org, objective=slot.objective, weeks=6),
+        }
+        for slot in slots
+    ]
+    return render(request, "reviews/checkin_page.html", {"cards": cards, "week": week})
+
+
+@org_view
+def checkin_submit(request: HttpRequest, objective_id: str) -> HttpResponse:
+    objective = objective_get(org=request.org, objective_id=objective_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    ensure_allowed(can_check_in(request.membership, objective), "Only the owner or lead checks in.")
+    week = current_week(request.org)
+    slot = checkin_slots(
+        org=request.org, actor=request.membership, week_start=week, objective_id=objective.pk
+    )
+    if not slot:
+        raise Http404("This objective does not run this week.")
+    form = _slot_form(request, slot[0], request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        values = [
+            services.KpiValueIn(kpi=kpi, value=data[f"value_{kpi.key}"])
+            for kpi in slot[0].kpis
+            if data.get(f"value_{kpi.key}") is not None
+        ]
+        try:
+            services.checkin_submit(
+                org=request.org,
+                actor=request.membership,
+                objective=objective,
+                week_start=week,
+                values=values,
+                **{k: v for k, v in data.items() if not k.startswith("value_")},
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            if not request.htmx:
+                return redirect("reviews:checkin", org_slug=request.org.slug)
+            slot = checkin_slots(
+                org=request.org,
+                actor=request.membership,
+                week_start=week,
+                objective_id=objective.pk,
+            )
+            form = _slot_form(request, slot[0])
+    card = {
+        "slot": slot[0],
+        "form": form,
+        "history": checkin_history(org=request.org, objective=objective, weeks=6),
+        "saved": form.is_bound is False,
+    }
+    if request.htmx:
+        # 200 even with errors: htmx swaps only successful responses by default.
+        return render(
+            request, "reviews/checkin_page.html#checkin-card", {"card": card, "week": week}
+        )
+    return render(request, "reviews/checkin_page.html", {"cards": [card], "week": week}, status=400)
+
+
+@org_view
+@require_GET
+def objective_checkins(request: HttpRequest, objective_id: str) -> HttpResponse:
+    objective = objective_get(org=request.org, objective_id=objective_id)
+    context = {
+        "objective": objective,
+        "history": checkin_history(org=request.org, objective=objective),
+        "risks": objective_risks(org=request.org, objective=objective),
+        "can_plan": can_plan_risks(request.membership, objective),
+        "risk_form": RiskForm(),
+        "review_form": RiskReviewForm(),
+    }
+    return render(request, "reviews/objective_checkins.html", context)
+
+
+@org_view
+@require_GET
+def missing(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    ensure_allowed(membership.role in (Role.ADMIN, Role.EXECUTIVE, Role.FINANCE, Role.LEAD))
+    teams = missing_by_team(org=request.org)
+    if membership.role == Role.LEAD:
+        teams = {
+            t: objs
+            for t, objs in teams.items()
+            if t.lead_id == membership.user_id or t.pk == membership.team_id
+        }
+    return render(request, "reviews/checkin_missing.html", {"teams": teams})
+
+
+@org_view
+def meetings(request: HttpRequest) -> HttpResponse:
+    form = MeetingForm(request.POST or None, initial={"kind": "monthly"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_create(
+                org=request.org, actor=request.membership, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect("reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk)
+    context = {"meetings": meeting_list(org=request.org), "form": form}
+    return render(request, "reviews/meeting_list.html", context, status=400 if form.errors else 200)
+
+
+def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:  # noqa: ANN001, ANN003
+    return {
+        "meeting": meeting,
+        **meeting_detail(org=request.org, meeting=meeting),
+        "can_run": can_run_review(request.membership, meeting.kind, meeting.team),
+        "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": meeting.notes}),
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "action_form": forms.get("action_form") or ActionForm(org=request.org),
+    }
+
+
+@org_view
+def meeting(request: HttpRequest, meeting_id: str) -> HttpResponse:
+    meeting = meeting_get(org=request.org, meeting_id=meeting_id)
+    if request.method != "POST":
+        return render(request, "reviews/meeting_detail.html", _meeting_context(request, meeting))
+    part = request.POST.get("part")
+    forms = {
+        "notes": ("notes_form", NotesForm(request.POST)),
+        "decision": ("decision_form", DecisionForm(request.POST)),
+        "action": ("action_form", ActionForm(request.POST, org=request.org)),
+    }
+    if part not in forms:
+        return HttpResponse("Unknown part of the meeting.", status=400)
+    name, form = forms[part]
+    if form.is_valid():
+        try:
+            _meeting_write(request, meeting, part, form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect("reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk)
+    context = _meeting_context(request, meeting, **{name: form})
+    return render(request, "reviews/meeting_detail.html", context, status=400)
+
+
+def _meeting_write(request: HttpRequest, meeting, part: str, data: dict) -> None:  # noqa: ANN001
+    common = {"org": request.org, "actor": request.membership, "meeting": meeting}
+    if part == "notes":
+        services.meeting_notes_set(**common, notes=data["notes"])
+    elif part == "decision":
+        services.decision_record(**common, text=data["text"])
+    else:
+        services.action_create(**common, **data)
+
+
+@org_view
+def action_status(request: HttpRequest, action_id: str) -> HttpResponse:
+    action = action_get(org=request.org, action_id=action_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    try:
+        services.action_status_set(
+            org=request.org,
+            actor=request.membership,
+            action=action,
+            status=request.POST.get("status", ""),
+        )
+    except ValidationError as exc:
+        return HttpResponse("; ".join(exc.messages), status=400)
+    if request.htmx:
+        return HttpResponseClientRefresh()
+    return redirect(request.POST.get("next") or reverse("reviews:owe", args=[request.org.slug]))
+
+
+@org_view
+def risk_add(request: HttpRequest, objective_id: str) -> HttpResponse:
+    objective = objective_get(org=request.org, objective_id=objective_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    form = RiskForm(request.POST)
+    if form.is_valid():
+        services.risk_add(
+            org=request.org, actor=request.membership, objective=objective, **form.cleaned_data
+        )
+    return redirect(
+        "reviews:objective-checkins", org_slug=request.org.slug, objective_id=objective.pk
+    )
+
+
+@org_view
+def risk_review(request: HttpRequest, risk_id: str) -> HttpResponse:
+    risk = risk_get(org=request.org, risk_id=risk_id)
+    if (refused := _post_only(request)) is not None:
+        return refused
+    form = RiskReviewForm(request.POST)
+    if form.is_valid():
+        services.risk_review(
+            org=request.org, actor=request.membership, risk=risk, **form.cleaned_data
+        )
+    return redirect(
+        "reviews:objective-checkins", org_slug=request.org.slug, objective_id=risk.objective_id
+    )

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from perfmgmt.tenancy import org_scope
+from reviews.models import ActionItem, CheckIn, ReviewMeeting
+
+
+@pytest.fixture
+def running(acme, acme_cascade):  # noqa: ANN001, ANN201
+    objective = acme_cascade.objective
+    today = timezone.localdate()
+    objective.period_start = today - dt.timedelta(days=60)
+    objective.period_end = today + dt.timedelta(days=60)
+    objective.save()
+    return objective
+
+
+def checkin_data(objective, **overrides) -> dict:  # noqa: ANN001
+    prefix = str(objective.pk)
+    data = {"status": "on_track", "progress": "30", "confidence": "8", "reason": ""}
+    data.update(overrides)
+    return {f"{prefix}-{k}": v for k, v in data.items()}
+
+
+def test_the_checkin_page_offers_the_leads_objectives_and_their_kpis(
+    acme, running, acme_cascade, client_for
+):  # noqa: ANN001, E501
+    page = client_for(acme.lead).get("/o/acme/checkins/").content.decode()
+    assert running.title in page
+    assert f'name="{running.pk}-value_{acme_cascade.kpi.key}"' in page
+    assert f'hx-post="/o/acme/checkins/{running.pk}/"' in page
+
+
+def test_an_htmx_checkin_with_low_confidence_asks_why_and_saves_nothing(acme, running, client_for):  # noqa: ANN001, E501
+    response = client_for(acme.lead).post(
+        f"/o/acme/checkins/{running.pk}/",
+        checkin_data(running, confidence="2"),
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert response.status_code == 200  # htmx swaps only 2xx
+    assert "<html" not in body and "Say why" in body
+    with org_scope(acme.org):
+        assert not CheckIn.objects.exists()
+
+
+def test_an_htmx_checkin_returns_the_card_with_the_new_history(acme, running, client_for):  # noqa: ANN001
+    response = client_for(acme.lead).post(
+        f"/o/acme/checkins/{running.pk}/",
+        checkin_data(running, confidence="3", reason="Two deals slipped"),
+        HTTP_HX_REQUEST="true",
+    )
+    body = response.content.decode()
+    assert "Check-in saved." in body and "Why: Two deals slipped" in body
+    assert f'id="checkin-{running.pk}"' in body
+
+
+def test_a_plain_post_checkin_redirects(acme, running, client_for):  # noqa: ANN001
+    response = client_for(acme.lead).post(f"/o/acme/checkins/{running.pk}/", checkin_data(running))
+    assert response.status_code == 302
+
+
+def test_a_member_cannot_check_in_for_the_lead(acme, running, client_for):  # noqa: ANN001
+    response = client_for(acme.member).post(
+        f"/o/acme/checkins/{running.pk}/", checkin_data(running)
+    )
+    assert response.status_code == 403
+
+
+def test_an_executive_creates_a_monthly_review_and_assigns_an_action(acme, running, client_for):  # noqa: ANN001, E501
+    client = client_for(acme.executive)
+    response = client.post("/o/acme/reviews/", {"kind": "monthly", "held_on": "2026-11-20"})
+    assert response.status_code == 302
+    with org_scope(acme.org):
+        meeting = ReviewMeeting.objects.get()
+    page = client.get(response["Location"]).content.decode()
+    assert running.title in page  # missing check-in on the agenda
+    response = client.post(
+        f"/o/acme/reviews/{meeting.pk}/",
+        {
+            "part": "action",
+            "title": "Rebuild pipeline",
+            "owner": acme.member.user.pk,
+            "due_date": "2026-12-01",
+        },
+    )
+    assert response.status_code == 302
+    owe = client_for(acme.member).get("/o/acme/owe/").content.decode()
+    assert "Rebuild pipeline" in owe
+    with org_scope(acme.org):
+        action = ActionItem.objects.get()
+    done = client_for(acme.member).post(f"/o/acme/actions/{action.pk}/status/", {"status": "done"})
+    assert done.status_code == 302
+    action.refresh_from_db()
+    assert action.status == "done"
+
+
+def test_a_member_cannot_create_a_review(acme, client_for):  # noqa: ANN001
+    response = client_for(acme.member).post(
+        "/o/acme/reviews/", {"kind": "monthly", "held_on": "2026-11-20"}
+    )
+    assert response.status_code == 403
+
+
+def test_the_missing_checkins_page_is_for_leads_and_executives(acme, running, client_for):  # noqa: ANN001
+    assert (
+        running.title
+        in client_for(acme.executive).get("/o/acme/checkins/missing/").content.decode()
+    )
+    assert running.title in client_for(acme.lead).get("/o/acme/checkins/missing/").content.decode()
+    assert client_for(acme.member).get("/o/acme/checkins/missing/").status_code == 403
+
+
+def test_premortem_and_retrospective_side_by_side(acme, running, client_for):  # noqa: ANN001
+    client = client_for(acme.lead)
+    client.post(
+        f"/o/acme/objectives/{running.pk}/risks/",
+        {"description": "Churn spike", "likelihood": "high"},
+    )
+    page = client.get(f"/o/acme/objectives/{running.pk}/checkins/").content.decode()
+    assert "Churn spike" in page and "Did it happen?" in page
