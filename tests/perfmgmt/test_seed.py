@@ -48,6 +48,22 @@ def test_the_demo_has_a_realistic_cascade(demo):  # noqa: ANN001
 
 
 @pytest.mark.django_db
+def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):  # noqa: ANN001
+    from django.contrib.auth import get_user_model
+
+    from reviews.models import ReviewMeeting
+    from reviews.selectors import agenda_build, what_i_owe
+
+    lead = get_user_model().objects.get(username="lead")
+    owed = what_i_owe(org=demo, user=lead)
+    assert owed.checkins and owed.actions
+    with org_scope(demo):
+        assert ReviewMeeting.objects.count() == 2
+    agenda = agenda_build(org=demo)
+    assert agenda.red_kpis and agenda.missing_checkins and agenda.low_confidence
+
+
+@pytest.mark.django_db
 def test_every_demo_role_can_log_in(demo):  # noqa: ANN001
     for username in ("admin", "ceo", "cfo", "lead", "member", "viewer", "globex", "consultant"):
         assert authenticate(username=username, password="perfmgmt-demo") is not None, username

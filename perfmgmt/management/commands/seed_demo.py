@@ -20,6 +20,10 @@ from objectives.services import objective_create, priority_create
 from perfmgmt.models import Organization, Role
 from perfmgmt.periods import cadence_period_start, fiscal_quarter, fiscal_year
 from perfmgmt.services import membership_set, organization_create, team_create
+from perfmgmt.tenancy import org_scope
+from reviews.models import CheckIn
+from reviews.selectors import current_week
+from reviews.services import action_create, checkin_submit, decision_record, meeting_create
 
 DEMO_PASSWORD = "perfmgmt-demo"
 
@@ -674,6 +678,7 @@ class Command(BaseCommand):
                 drives = [kpis[key] for key in spec.drives]
                 kpi_update(org=org, actor=actor, kpi=kpis[spec.key], drives=drives)
         self._seed_history(org, actor, kpis, rng, today)
+        self._seed_reviews(org, memberships, objectives, kpis, rng)
 
     def _seed_history(self, org, actor, kpis, rng, today) -> None:  # noqa: ANN001
         span_start = today - dt.timedelta(days=730)
@@ -719,6 +724,78 @@ class Command(BaseCommand):
             quarter = fiscal_quarter(
                 quarter.end + dt.timedelta(days=1), org.fiscal_year_start_month
             )
+
+    def _seed_reviews(self, org, memberships, objectives, kpis, rng) -> None:  # noqa: ANN001
+        """Eight weeks of check-ins, two past reviews with decisions and actions. The Sales
+        objectives stay without this week's check-in, so the lead has something to do."""
+        week = current_week(org)
+        history = []
+        for objective in objectives.values():
+            confidence = rng.randint(5, 9)
+            for weeks_ago in range(8, 0, -1):
+                if week - dt.timedelta(weeks=weeks_ago) < objective.period_start:
+                    continue
+                confidence = max(1, min(10, confidence + rng.choice([-1, 0, 0, 1])))
+                status = (
+                    "on_track" if confidence >= 7 else "at_risk" if confidence >= 4 else "off_track"
+                )
+                history.append(
+                    CheckIn(
+                        organization=org,
+                        objective=objective,
+                        week_start=week - dt.timedelta(weeks=weeks_ago),
+                        author=objective.owner,
+                        status=status,
+                        progress=min(100, 10 * (9 - weeks_ago) + rng.randint(0, 10)),
+                        confidence=confidence,
+                        reason=""
+                        if confidence > 4 and status != "off_track"
+                        else "Pipeline slipped",
+                        next_steps="Review the forecast with the team",
+                    )
+                )
+        with org_scope(org):
+            # Past weeks are closed (the service locks them), so history is imported as rows.
+            CheckIn.objects.bulk_create(history)
+        by_user = {m.user_id: m for m in memberships.values()}
+        for code, objective in objectives.items():
+            if objective.team.slug in ("sales", "finance"):
+                continue
+            checkin_submit(
+                org=org,
+                actor=by_user[objective.owner_id],
+                objective=objective,
+                week_start=week,
+                status="at_risk" if code == "o6" else "on_track",
+                progress=60,
+                confidence=3 if code == "o6" else 7,
+                reason="Two mid-market renewals are wobbling" if code == "o6" else "",
+                next_steps="Keep going",
+            )
+        ceo = memberships["ceo"]
+        for months_ago in (2, 1):
+            held_on = week - dt.timedelta(days=30 * months_ago)
+            meeting = meeting_create(org=org, actor=ceo, kind="monthly", held_on=held_on)
+            decision_record(
+                org=org, actor=ceo, meeting=meeting, text="Shift two engineers to onboarding."
+            )
+            action_create(
+                org=org,
+                actor=ceo,
+                meeting=meeting,
+                title="Review churn drivers with Customer Success",
+                owner=memberships["lead.cs"].user,
+                due_date=held_on + dt.timedelta(days=21),
+                kpi=kpis["logo-churn"],
+            )
+        action_create(
+            org=org,
+            actor=ceo,
+            title="Rebuild the DACH pipeline forecast",
+            owner=memberships["lead"].user,
+            due_date=week + dt.timedelta(days=4),
+            objective=objectives["o7"],
+        )
 
     def _seed_globex(self) -> None:
         org = organization_create(name="Globex", slug="globex", timezone="America/New_York")
