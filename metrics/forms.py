@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from metrics.models import Confidence, Kpi, KpiKind
+from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
 from objectives.models import Objective
 from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
@@ -64,3 +64,59 @@ class ValueForm(forms.Form):
     value = forms.FloatField()
     confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.PRELIMINARY)
     note = forms.CharField(max_length=500, required=False)
+
+
+class DataSourceForm(forms.ModelForm):
+    auth_header = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Sent as the Authorization header. Never shown again; leave empty to keep it.",
+    )
+    csv_file = forms.FileField(required=False, help_text="Or upload a CSV instead of a URL.")
+
+    class Meta:
+        model = DataSource
+        fields = [
+            "name",
+            "kind",
+            "url",
+            "records_path",
+            "kpi_field",
+            "date_field",
+            "value_field",
+            "confidence_field",
+            "interval_minutes",
+            "cron",
+            "enabled",
+            "data_owner",
+        ]
+        field_classes = {"data_owner": UserChoiceField}
+        formfield_callback = scoped_formfield
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.fields["data_owner"].queryset = org_users(org)
+
+    def service_fields(self) -> dict:
+        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+        data["auth_header"] = self.cleaned_data["auth_header"]
+        upload = self.cleaned_data.get("csv_file")
+        if upload is not None:
+            data["csv_text"] = upload.read().decode("utf-8-sig", errors="replace")
+        return data
+
+
+class CsvImportForm(forms.Form):
+    csv_file = forms.FileField(
+        required=False,
+        label="CSV file",
+        help_text="Columns: kpi (key or id), period_date (YYYY-MM-DD), value, and optionally "
+        "confidence and note.",
+    )
+    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def rows_text(self) -> str:
+        upload = self.cleaned_data.get("csv_file")
+        if upload is not None:
+            return upload.read().decode("utf-8-sig", errors="replace")
+        return self.cleaned_data.get("csv_text") or ""

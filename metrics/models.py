@@ -250,3 +250,81 @@ class MetricValueRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kpi_id} {self.period_date}: {self.old_value:g} → {self.new_value:g}"
+
+
+class SourceKind(models.TextChoices):
+    JSON = "json", "HTTP JSON"
+    CSV = "csv", "CSV (URL or uploaded file)"
+
+
+class RunStatus(models.TextChoices):
+    NEVER = "never", "Never run"
+    RUNNING = "running", "Running"
+    OK = "ok", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class DataSource(models.Model):
+    """Where a scheduled pull fetches values from, and how the document maps onto them."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=4, choices=SourceKind.choices)
+    url = models.URLField(max_length=1000, blank=True)
+    auth_header = models.CharField(
+        max_length=1000, blank=True, help_text="Sent as the Authorization header; never shown."
+    )
+    csv_text = models.TextField(blank=True, help_text="An uploaded CSV file, when there is no URL.")
+    records_path = models.CharField(
+        max_length=200, blank=True, help_text="Dotted path to the list of records; empty: the root."
+    )
+    kpi_field = models.CharField(max_length=100, default="kpi")
+    date_field = models.CharField(max_length=100, default="date")
+    value_field = models.CharField(max_length=100, default="value")
+    confidence_field = models.CharField(max_length=100, blank=True)
+    interval_minutes = models.PositiveIntegerField(null=True, blank=True)
+    cron = models.CharField(
+        max_length=100, blank=True, help_text="Cron expression in the organisation's time zone."
+    )
+    enabled = models.BooleanField(default=True)
+    data_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.NEVER)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IngestionRun(models.Model):
+    """One pull (or one attempt of it): the run log people read when numbers are missing."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs")
+    slot = models.DateTimeField(help_text="The scheduled time this pull was for.")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.slot:%Y-%m-%d %H:%M} {self.status}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import views
+from metrics import views, views_sources
 
 app_name = "metrics"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("kpis/<uuid:kpi_id>/edit/", views.kpi_edit, name="kpi-edit"),
     path("kpis/<uuid:kpi_id>/target/", views.target_set, name="target-set"),
     path("kpis/<uuid:kpi_id>/values/new/", views.value_record, name="value-record"),
+    path("sources/", views_sources.sources, name="sources"),
+    path("sources/<uuid:source_id>/", views_sources.source, name="source"),
+    path("import/", views_sources.csv_import, name="import"),
 ]

@@ -68,3 +68,16 @@ class ApiKeyForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="Optional. The key stops working at this time.",
     )
+
+
+class OrganizationSettingsForm(forms.ModelForm):
+    slack_webhook_url = forms.URLField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Slack-compatible incoming webhook for reminders. Never shown again; "
+        "leave empty to keep the stored one.",
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["name", "timezone", "fiscal_year_start_month", "checkin_weekday", "checkin_hour"]

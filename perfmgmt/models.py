@@ -33,6 +33,9 @@ class Organization(models.Model):
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         help_text="Hour the weekly check-in reminder goes out (organisation time zone).",
     )
+    slack_webhook_url = models.URLField(
+        max_length=500, blank=True, help_text="Slack-compatible incoming webhook for reminders."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -153,3 +153,23 @@ def api_key_authenticate(secret: str) -> ApiKey:
             ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
     return key
+
+
+@transaction.atomic
+def organization_settings_update(
+    *, org: Organization, actor: Membership, slack_webhook_url: str = "", **fields: object
+) -> Organization:
+    """Cadence and notification settings. An empty webhook keeps the stored one."""
+    ensure_same_org(org, actor=actor)
+    ensure_allowed(actor.role == Role.ADMIN, "Only admins change organisation settings.")
+    allowed = {"name", "timezone", "fiscal_year_start_month", "checkin_weekday", "checkin_hour"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    for name, value in fields.items():
+        setattr(org, name, value)
+    if slack_webhook_url:
+        org.slack_webhook_url = slack_webhook_url
+    org.full_clean()
+    org.save()
+    return org

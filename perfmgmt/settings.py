@@ -191,11 +191,44 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+# A task is acknowledged only when it has finished, so a worker that dies mid-task leaves it
+# in Redis's "unacked" set. Kombu puts such a task back on the queue once it is older than
+# `visibility_timeout`, checked every `unacked_restore_interval` seconds (the throttle of 1 makes
+# every check a real scan; by default only one in ten is, which adds ~100 s). With 60 s and 5 s a
+# dead worker's task runs again within about a minute. The price: no task may run longer than the
+# visibility timeout, or it would be handed out twice, hence the hard time limit well below it.
+# Tasks are short by design (one source pull, one organisation's reminders) and idempotent.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 60)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 40)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 10
+if CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("CELERY_TASK_TIME_LIMIT must stay below CELERY_VISIBILITY_TIMEOUT")
+if REDIS_URL:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": 5,
+        "unacked_restore_throttle": 1,
+    }
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_TIMEZONE = "UTC"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-due-sources": {"task": "metrics.tasks.sources_dispatch", "schedule": 60.0},
+    "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
+}
+# Pulls: HTTP timeout, largest document read, and failures in a row before the owner is told.
+SOURCE_HTTP_TIMEOUT = env_int("SOURCE_HTTP_TIMEOUT", 15)
+SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 20 * 1024 * 1024)
+SOURCE_FAILURES_BEFORE_ALERT = env_int("SOURCE_FAILURES_BEFORE_ALERT", 3)
+# Hours after the check-in hour before a missing check-in is escalated to the team lead.
+CHECKIN_ESCALATION_HOURS = env_int("CHECKIN_ESCALATION_HOURS", 24)
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,7 @@ from django.urls import include, path
 from perfmgmt import views
 
 org_patterns = [
+    path("settings/", views.org_settings, name="org-settings"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
     path("", include("objectives.urls")),

@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from perfmgmt.forms import ApiKeyForm, apply_service_errors
-from perfmgmt.models import Role
+from perfmgmt.forms import ApiKeyForm, OrganizationSettingsForm, apply_service_errors
+from perfmgmt.models import Organization, Role
 from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
-from perfmgmt.services import api_key_create
+from perfmgmt.services import api_key_create, organization_settings_update
 from perfmgmt.services import api_key_revoke as revoke_key
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
@@ -86,3 +86,22 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     revoke_key(org=request.org, actor=request.membership, key=key)
     return redirect("api-keys", org_slug=request.org.slug)
+
+
+@org_view
+def org_settings(request: HttpRequest) -> HttpResponse:
+    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins change settings.")
+    form = OrganizationSettingsForm(request.POST or None, instance=request.org)
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization_settings_update(
+                org=Organization.objects.get(pk=request.org.pk),
+                actor=request.membership,
+                **form.cleaned_data,
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect("org-settings", org_slug=request.org.slug)
+    context = {"form": form, "has_webhook": bool(request.org.slack_webhook_url)}
+    return render(request, "perfmgmt/organization_settings.html", context)

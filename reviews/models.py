@@ -196,3 +196,37 @@ class Risk(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+class ReminderKind(models.TextChoices):
+    CHECKIN = "checkin", "Weekly check-in"
+    ESCALATION = "escalation", "Missing check-in (escalated to the lead)"
+    STALE_KPI = "stale_kpi", "KPI without a value"
+    BUSINESS_REVIEW = "mbr", "Monthly business review"
+    SOURCE_FAILING = "source", "Data source failing"
+
+
+class ReminderDelivery(models.Model):
+    """Claimed before a reminder is sent: one per person, kind, period and channel, so a task
+    that runs twice (or dies and is redelivered) never sends the same reminder again."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=ReminderKind.choices)
+    period = models.CharField(max_length=100, help_text="e.g. 2026-W47, 2026-11")
+    channel = models.CharField(max_length=8, choices=[("email", "Email"), ("slack", "Slack")])
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "kind", "period", "channel"],
+                name="one_reminder_per_person_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period} to {self.user_id} by {self.channel}"

@@ -12,6 +12,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from metrics.sources import source_save
 from perfmgmt.services import api_key_create
 from reviews.services import action_create, meeting_create, risk_add
 
@@ -72,7 +73,17 @@ def acme_objects(acme, acme_cascade) -> dict[str, str]:  # noqa: ANN001
         description="Churn",
         likelihood="high",
     )
+    source = source_save(
+        org=acme.org,
+        actor=acme.admin,
+        name="Warehouse",
+        kind="json",
+        url="http://127.0.0.1:9/values.json",
+        interval_minutes=60,
+        data_owner=acme.admin.user,
+    )
     return {
+        "source_id": str(source.pk),
         "key_id": str(key.pk),
         "meeting_id": str(meeting.pk),
         "action_id": str(action.pk),
