@@ -328,3 +328,20 @@ class IngestionRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.slot:%Y-%m-%d %H:%M} {self.status}"
+
+
+class KpiPin(models.Model):
+    """A KPI a person pinned to their dashboard, next to the organisation's key metrics."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="pins")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kpi"], name="pin_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} pinned {self.kpi_id}"

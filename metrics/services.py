@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.models import Direction, Kpi, KpiKind, KpiLink, Target, TargetChange
+from metrics.models import Direction, Kpi, KpiKind, KpiLink, KpiPin, Target, TargetChange
 from metrics.rag import default_thresholds
 from objectives.models import Objective
 from perfmgmt.models import Membership, Organization
@@ -160,3 +160,15 @@ def target_set(
             mid_period=bool(old) and period_start <= today <= period_end,
         )
     return target
+
+
+@transaction.atomic
+def kpi_pin_toggle(*, org: Organization, actor: Membership, kpi: Kpi) -> bool:
+    """Pin or unpin a KPI on one's own dashboard; returns whether it is now pinned."""
+    ensure_same_org(org, kpi=kpi, actor=actor)
+    with org_scope(org):
+        deleted, _ = KpiPin.objects.filter(user=actor.user, kpi=kpi).delete()
+        if deleted:
+            return False
+        KpiPin.objects.create(organization=org, user=actor.user, kpi=kpi)
+    return True

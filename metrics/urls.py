@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import views, views_sources
+from metrics import views, views_dashboards, views_sources
 
 app_name = "metrics"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("kpis/<uuid:kpi_id>/edit/", views.kpi_edit, name="kpi-edit"),
     path("kpis/<uuid:kpi_id>/target/", views.target_set, name="target-set"),
     path("kpis/<uuid:kpi_id>/values/new/", views.value_record, name="value-record"),
+    path("dashboard/", views_dashboards.dashboard, name="dashboard"),
+    path("exceptions/", views_dashboards.exceptions, name="exceptions"),
+    path("kpis/<uuid:kpi_id>/pin/", views_dashboards.pin, name="kpi-pin"),
     path("sources/", views_sources.sources, name="sources"),
     path("sources/<uuid:source_id>/", views_sources.source, name="source"),
     path("import/", views_sources.csv_import, name="import"),

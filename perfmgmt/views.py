@@ -33,7 +33,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def org_picker(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(request.user)
     if len(memberships) == 1:
-        return redirect("objectives:cascade", org_slug=memberships[0].organization.slug)
+        return redirect("metrics:dashboard", org_slug=memberships[0].organization.slug)
     return render(request, "perfmgmt/org_picker.html", {"memberships": memberships})
 
 

@@ -39,7 +39,7 @@ def test_a_user_can_belong_to_two_organisations_and_switch(acme, globex, client_
 
 def test_a_user_with_one_organisation_goes_straight_to_it(acme, client_for):  # noqa: ANN001
     response = client_for(acme.member).get("/")
-    assert response.status_code == 302 and response["Location"] == "/o/acme/"
+    assert response.status_code == 302 and response["Location"] == "/o/acme/dashboard/"
 
 
 def test_the_organisation_comes_from_the_url_not_the_session(acme, globex, client_for):  # noqa: ANN001

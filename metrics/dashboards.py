@@ -1,0 +1,255 @@
+"""Reads for the role dashboards and the exceptions list, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
+
+from metrics.models import Kpi, KpiPin, MetricValue, Rag, Target
+from metrics.rag import rag_status
+from metrics.selectors import KpiStatus, kpi_statuses
+from objectives.models import Objective, Perspective, StrategicPriority
+from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.tenancy import org_scope
+from reviews.models import CheckIn
+from reviews.selectors import current_week, latest_checkins, org_today
+
+KEY_METRICS_LIMIT = 7
+SPARK_POINTS = 12
+DASHBOARD_ROLES = ("executive", "lead", "finance", "member")
+
+
+def default_view(membership: Membership) -> str:
+    return {
+        Role.LEAD: "lead",
+        Role.FINANCE: "finance",
+        Role.MEMBER: "member",
+    }.get(membership.role, "executive")
+
+
+@dataclass
+class Card:
+    status: KpiStatus
+    spark: str  # SVG polyline points, oldest to newest
+    pinned: bool
+    weeks_without_value: int | None
+
+
+def _recent_values(kpi_ids: list[uuid.UUID], points: int) -> dict[uuid.UUID, list[MetricValue]]:
+    """The last `points` values of each KPI, newest first: one query, bounded per KPI."""
+    ranked = (
+        MetricValue.objects.filter(kpi_id__in=kpi_ids)
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("period_date").desc())
+        )
+        .filter(rank__lte=points)
+        .order_by("kpi_id", "-period_date")
+        .only("kpi_id", "period_date", "value")
+    )
+    recent: dict = defaultdict(list)
+    for value in ranked:
+        recent[value.kpi_id].append(value)
+    return recent
+
+
+def _spark(values: list[MetricValue]) -> str:
+    series = [v.value for v in reversed(values)]
+    if len(series) < 2:
+        return ""
+    low, high = min(series), max(series)
+    span = (high - low) or 1.0
+    step = 100 / (len(series) - 1)
+    return " ".join(
+        f"{i * step:.1f},{28 - (v - low) / span * 26:.1f}" for i, v in enumerate(series)
+    )
+
+
+def cards_for(*, org: Organization, user: object, kpis: list[Kpi]) -> list[Card]:
+    today = org_today(org)
+    with org_scope(org):
+        pinned = set(KpiPin.objects.filter(user=user).values_list("kpi_id", flat=True))
+        recent = _recent_values([k.pk for k in kpis], SPARK_POINTS)
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    cards = []
+    for kpi in kpis:
+        status = statuses[kpi.pk]
+        weeks = None
+        if status.stale:
+            weeks = (today - status.latest.period_date).days // 7 if status.latest else None
+        cards.append(Card(status, _spark(recent[kpi.pk]), kpi.pk in pinned, weeks))
+    return cards
+
+
+@dataclass
+class PerspectiveScore:
+    perspective: Perspective
+    priorities: list[StrategicPriority]
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Dashboard:
+    view: str
+    cards: list[Card]
+    too_many: bool
+    scorecard: list[PerspectiveScore] = field(default_factory=list)
+    objectives: list[tuple[Objective, CheckIn | None]] = field(default_factory=list)
+    exceptions: int = 0
+
+
+def _key_kpis(org: Organization, membership: Membership, view: str) -> list[Kpi]:
+    user = membership.user
+    with org_scope(org):
+        kpis = Kpi.objects.select_related("objective__priority", "outcome_owner")
+        pins = Q(pins__user=user)
+        if view == "lead":
+            team = Q(objective__team__lead=user) | Q(objective__team=membership.team_id)
+            chosen = kpis.filter((team & Q(is_key=True)) | pins)
+        elif view == "finance":
+            financial = Q(objective__priority__perspective=Perspective.FINANCIAL)
+            chosen = kpis.filter((financial & Q(is_key=True)) | pins)
+        elif view == "member":
+            chosen = kpis.filter(Q(outcome_owner=user) | Q(data_owner=user) | pins)
+        else:
+            chosen = kpis.filter(Q(is_key=True) | pins)
+        return list(chosen.distinct().order_by("name"))
+
+
+def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Dashboard:
+    kpis = _key_kpis(org, membership, view)
+    board = Dashboard(
+        view=view,
+        cards=cards_for(org=org, user=membership.user, kpis=kpis),
+        too_many=len(kpis) > KEY_METRICS_LIMIT,
+    )
+    if view in ("executive", "finance"):
+        board.scorecard = _scorecard(org, only_financial=view == "finance")
+    if view in ("lead", "member"):
+        board.objectives = _my_objectives(org, membership, view)
+    board.exceptions = len(exceptions_get(org=org).items)
+    return board
+
+
+def _scorecard(org: Organization, *, only_financial: bool) -> list[PerspectiveScore]:
+    """Each perspective's priorities and how many of their KPIs are green, amber, red."""
+    with org_scope(org):
+        priorities = list(StrategicPriority.objects.filter(is_active=True))
+        kpis = list(Kpi.objects.select_related("objective").exclude(objective=None))
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    by_priority = {p.pk: p.perspective for p in priorities}
+    for kpi in kpis:
+        perspective = by_priority.get(kpi.objective.priority_id)
+        if perspective:
+            counts[perspective][statuses[kpi.pk].rag] += 1
+    scores = []
+    for value in Perspective.values:
+        if only_financial and value != Perspective.FINANCIAL:
+            continue
+        scores.append(
+            PerspectiveScore(
+                Perspective(value),
+                [p for p in priorities if p.perspective == value],
+                dict(counts[value]),
+            )
+        )
+    return scores
+
+
+def _my_objectives(org: Organization, membership: Membership, view: str) -> list:
+    user = membership.user
+    week = current_week(org)
+    with org_scope(org):
+        objectives = Objective.objects.select_related("team", "owner").filter(
+            period_start__lte=week + dt.timedelta(days=6), period_end__gte=week
+        )
+        if view == "lead":
+            objectives = objectives.filter(Q(team__lead=user) | Q(team=membership.team_id))
+        else:
+            objectives = objectives.filter(owner=user)
+        objectives = list(objectives)
+        this_week = {
+            c.objective_id: c
+            for c in CheckIn.objects.filter(objective__in=objectives, week_start=week)
+        }
+    return [(o, this_week.get(o.pk)) for o in objectives]
+
+
+@dataclass
+class Exception_:
+    kind: str
+    label: str
+    title: str
+    owner: str
+    url_kpi: uuid.UUID | None = None
+    url_objective: uuid.UUID | None = None
+    detail: str = ""
+
+
+@dataclass
+class Exceptions:
+    items: list[Exception_]
+
+
+def _owner(user: object) -> str:
+    return user.get_full_name() or user.username
+
+
+def exceptions_get(*, org: Organization) -> Exceptions:
+    """Red KPIs, KPIs off target two periods running, stale KPIs, low-confidence objectives."""
+    today = org_today(org)
+    with org_scope(org):
+        kpis = list(Kpi.objects.select_related("outcome_owner"))
+        recent = _recent_values([k.pk for k in kpis], 2)
+        targets: dict = defaultdict(list)
+        oldest = min((v[-1].period_date for v in recent.values() if v), default=today)
+        for target in Target.objects.filter(kpi__in=kpis, period_end__gte=oldest):
+            targets[target.kpi_id].append(target)
+        running = list(
+            Objective.objects.select_related("owner").filter(
+                period_start__lte=today, period_end__gte=today
+            )
+        )
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    items: list[Exception_] = []
+    for kpi in kpis:
+        status = statuses[kpi.pk]
+        owner = _owner(kpi.outcome_owner)
+        if status.rag == Rag.RED:
+            items.append(Exception_("red", "Red", kpi.name, owner, url_kpi=kpi.pk))
+
+        def off(value: MetricValue, kpi: Kpi = kpi) -> bool:
+            target = next(
+                (t for t in targets[kpi.pk] if t.period_start <= value.period_date <= t.period_end),
+                None,
+            )
+            return rag_status(value.value, target, kpi.direction) in (Rag.RED, Rag.AMBER)
+
+        if len(recent[kpi.pk]) == 2 and all(off(v) for v in recent[kpi.pk]):
+            items.append(
+                Exception_(
+                    "off_twice", "Off target two periods running", kpi.name, owner, url_kpi=kpi.pk
+                )
+            )
+        if status.stale:
+            items.append(Exception_("stale", "Stale", kpi.name, owner, url_kpi=kpi.pk))
+    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
+    for objective in running:
+        checkin = latest.get(objective.pk)
+        if checkin is not None and checkin.confidence <= 4:
+            items.append(
+                Exception_(
+                    "low_confidence",
+                    "Low confidence",
+                    objective.title,
+                    _owner(objective.owner),
+                    url_objective=objective.pk,
+                    detail=f"{checkin.confidence}/10: {checkin.reason}",
+                )
+            )
+    return Exceptions(items)

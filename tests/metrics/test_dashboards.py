@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from metrics.dashboards import dashboard_get, exceptions_get
+from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
+
+
+def test_the_executive_dashboard_shows_the_key_metrics(acme, acme_cascade, client_for):  # noqa: ANN001
+    acme_cascade.kpi.is_key = True
+    acme_cascade.kpi.save()
+    KpiFactory(organization=acme.org, name="Not key", objective=acme_cascade.objective)
+    page = client_for(acme.executive).get("/o/acme/dashboard/").content.decode()
+    assert acme_cascade.kpi.name in page and "Not key" not in page
+    assert "rag rag-amber" in page and "At risk" in page
+    assert "Scorecard" in page
+
+
+def test_more_than_seven_key_metrics_warns_instead_of_truncating(acme, acme_cascade, client_for):  # noqa: ANN001
+    for i in range(8):
+        KpiFactory(
+            organization=acme.org, name=f"Key {i}", is_key=True, objective=acme_cascade.objective
+        )
+    page = client_for(acme.executive).get("/o/acme/dashboard/").content.decode()
+    assert "8 metrics are marked key" in page
+    assert all(f"Key {i}" in page for i in range(8))
+
+
+def test_a_pin_adds_a_kpi_to_ones_own_dashboard_only(acme, acme_cascade, client_for):  # noqa: ANN001
+    client = client_for(acme.member)
+    kpi = KpiFactory(organization=acme.org, name="Pinned one", objective=acme_cascade.objective)
+    response = client.post(f"/o/acme/kpis/{kpi.pk}/pin/", HTTP_HX_REQUEST="true")
+    assert "Unpin" in response.content.decode() and response["Vary"].find("HX-Request") >= 0
+    assert "Pinned one" in client.get("/o/acme/dashboard/?view=executive").content.decode()
+    assert "Pinned one" not in client_for(acme.executive).get("/o/acme/dashboard/").content.decode()
+    client.post(f"/o/acme/kpis/{kpi.pk}/pin/")
+    assert "Pinned one" not in client.get("/o/acme/dashboard/?view=executive").content.decode()
+
+
+def test_the_lead_dashboard_shows_this_weeks_checkin_status(acme, acme_cascade, client_for):  # noqa: ANN001
+    objective = acme_cascade.objective
+    today = timezone.localdate()
+    objective.period_start, objective.period_end = (
+        today - dt.timedelta(days=10),
+        today + dt.timedelta(days=10),
+    )
+    objective.save()
+    page = client_for(acme.lead).get("/o/acme/dashboard/").content.decode()
+    assert "Lead dashboard" in page and objective.title in page and "missing" in page
+
+
+def test_the_dashboard_never_shows_another_organisations_kpis(
+    acme, acme_cascade, globex_cascade, client_for
+):  # noqa: ANN001, E501
+    globex_cascade.kpi.is_key = True
+    globex_cascade.kpi.save()
+    page = client_for(acme.executive).get("/o/acme/dashboard/").content.decode()
+    assert globex_cascade.kpi.name not in page
+
+
+def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_cascade):  # noqa: ANN001
+    today = timezone.localdate()
+    span = {
+        "period_start": today - dt.timedelta(days=200),
+        "period_end": today + dt.timedelta(days=30),
+    }
+    red = KpiFactory(
+        organization=acme.org, name="Sinking", cadence="weekly", objective=acme_cascade.objective
+    )
+    TargetFactory(kpi=red, value=100, green_threshold=100, amber_threshold=90, **span)
+    monday = today - dt.timedelta(days=today.weekday())
+    MetricValueFactory(kpi=red, period_date=monday - dt.timedelta(weeks=1), value=50)
+    MetricValueFactory(kpi=red, period_date=monday, value=40)
+    kinds = {(e.kind, e.title) for e in exceptions_get(org=acme.org).items}
+    assert ("red", "Sinking") in kinds and ("off_twice", "Sinking") in kinds
+    assert ("stale", acme_cascade.kpi.name) in kinds
+    assert ("red", acme_cascade.kpi.name) not in kinds  # amber is not an exception
+
+
+def grow(world, cascade, n: int) -> None:  # noqa: ANN001
+    for i in range(n):
+        objective = ObjectiveFactory(
+            organization=world.org,
+            team=world.sales,
+            owner=world.lead.user,
+            priority=cascade.priority,
+        )
+        kpi = KpiFactory(organization=world.org, objective=objective, is_key=True)
+        MetricValueFactory(kpi=kpi, value=i)
+        TargetFactory(kpi=kpi)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/o/acme/dashboard/",
+        "/o/acme/dashboard/?view=lead",
+        "/o/acme/dashboard/?view=finance",
+        "/o/acme/dashboard/?view=member",
+        "/o/acme/exceptions/",
+    ],
+)
+def test_dashboards_cost_the_same_queries_at_any_size(acme, acme_cascade, client_for, url):  # noqa: ANN001
+    client = client_for(acme.lead)
+    grow(acme, acme_cascade, 2)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    grow(acme, acme_cascade, 15)
+    with CaptureQueriesContext(connection) as big:
+        assert client.get(url).status_code == 200
+    assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_dashboard_selector_picks_financial_kpis_for_finance(acme, acme_cascade):  # noqa: ANN001
+    acme_cascade.kpi.is_key = True
+    acme_cascade.kpi.save()
+    board = dashboard_get(org=acme.org, membership=acme.finance, view="finance")
+    assert [c.status.kpi for c in board.cards] == [acme_cascade.kpi]  # its priority is financial
