@@ -101,14 +101,54 @@ def kpi_statuses(*, org: Organization, kpis: Sequence[Kpi]) -> dict[uuid.UUID, K
 @dataclass(frozen=True)
 class KpiDetail:
     status: KpiStatus
-    values: list[MetricValue]
     targets: list[Target]
     target_changes: list[TargetChange]
     leads: list[Kpi]
     lags: list[Kpi]
+    chart: dict
 
 
-def kpi_detail(*, org: Organization, kpi: Kpi, limit: int = 52) -> KpiDetail:
+CHART_POINTS = 260  # five years of weekly values
+
+
+def kpi_chart(*, org: Organization, kpi: Kpi) -> dict:
+    """Actuals and the target band over time, as plain JSON for the page's chart."""
+    with org_scope(org):
+        values = list(
+            MetricValue.objects.filter(kpi=kpi)
+            .order_by("-period_date")
+            .values_list("period_date", "value", "confidence")[:CHART_POINTS]
+        )
+        oldest = values[-1][0] if values else timezone.localdate()
+        targets = list(
+            Target.objects.filter(kpi=kpi, period_end__gte=oldest).order_by("period_start")
+        )
+    points = []
+    for target in targets:
+        for day in (target.period_start, target.period_end):
+            points.append(
+                {
+                    "date": day.isoformat(),
+                    "value": target.value,
+                    "green": target.green_threshold,
+                    "amber": target.amber_threshold,
+                }
+            )
+    return {
+        "unit": kpi.unit,
+        "values": [
+            {"date": d.isoformat(), "value": v, "confidence": c} for d, v, c in reversed(values)
+        ],
+        "targets": points,
+    }
+
+
+def kpi_values_page(*, org: Organization, kpi: Kpi) -> QuerySet[MetricValue]:
+    with org_scope(org):
+        return MetricValue.objects.filter(kpi=kpi).select_related("recorded_by")
+
+
+def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
     with org_scope(org):
         links = list(
             KpiLink.objects.filter(lead=kpi).select_related("lag")
@@ -123,6 +163,7 @@ def kpi_detail(*, org: Organization, kpi: Kpi, limit: int = 52) -> KpiDetail:
             ),
             leads=[link.lead for link in links if link.lag_id == kpi.pk],
             lags=[link.lag for link in links if link.lead_id == kpi.pk],
+            chart=kpi_chart(org=org, kpi=kpi),
         )
 
 

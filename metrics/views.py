@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 
 from metrics import services
 from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
-from metrics.selectors import kpi_get
+from metrics.selectors import kpi_get, kpi_values_page
 from perfmgmt.models import Role
 from perfmgmt.permissions import (
     can_edit_kpi,
@@ -28,18 +30,33 @@ def _kpi_url(request: HttpRequest, kpi: Kpi) -> str:
     return reverse("metrics:kpi-detail", kwargs={"org_slug": request.org.slug, "kpi_id": kpi.pk})
 
 
+VALUES_PER_PAGE = 20
+
+
 @org_view
 def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
+    page = Paginator(kpi_values_page(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    if request.htmx and request.htmx.target == "values-table":
+        response = render(
+            request, "metrics/kpi_detail.html#values-table", {"kpi": kpi, "page": page}
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     membership = request.membership
     context = {
         "kpi": kpi,
+        "page": page,
         "detail": kpi_detail_get(org=request.org, kpi=kpi),
         "can_edit": can_edit_kpi(membership, kpi),
         "can_set_target": can_set_target(membership, kpi),
         "can_record": can_record_value(membership, kpi),
     }
-    return render(request, "metrics/kpi_detail.html", context)
+    response = render(request, "metrics/kpi_detail.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @org_view
