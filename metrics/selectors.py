@@ -156,7 +156,6 @@ def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
         )
         return KpiDetail(
             status=kpi_statuses(org=org, kpis=[kpi])[kpi.pk],
-            values=list(MetricValue.objects.filter(kpi=kpi).select_related("recorded_by")[:limit]),
             targets=list(Target.objects.filter(kpi=kpi).order_by("-period_start")),
             target_changes=list(
                 TargetChange.objects.filter(kpi=kpi).select_related("changed_by")[:50]
