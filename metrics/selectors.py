@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from metrics.models import Kpi, KpiLink, MetricValue, Rag, Target, TargetChange
+from metrics.models import Kpi, KpiLink, KpiPin, MetricValue, Rag, Target, TargetChange
 from metrics.rag import rag_status, variance
 from perfmgmt.models import Organization
 from perfmgmt.periods import cadence_length_days, cadence_period_start
@@ -178,3 +178,8 @@ def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
             except ValueError:
                 return None
     return found
+
+
+def kpi_pinned(*, org: Organization, user: object, kpi: Kpi) -> bool:
+    with org_scope(org):
+        return KpiPin.objects.filter(user=user, kpi=kpi).exists()

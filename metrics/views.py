@@ -13,7 +13,7 @@ from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
-from metrics.selectors import kpi_get, kpi_values_page
+from metrics.selectors import kpi_get, kpi_pinned, kpi_values_page
 from perfmgmt.models import Role
 from perfmgmt.permissions import (
     can_edit_kpi,
@@ -53,6 +53,7 @@ def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
         "can_edit": can_edit_kpi(membership, kpi),
         "can_set_target": can_set_target(membership, kpi),
         "can_record": can_record_value(membership, kpi),
+        "pinned": kpi_pinned(org=request.org, user=request.user, kpi=kpi),
     }
     response = render(request, "metrics/kpi_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])

@@ -9,7 +9,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_executive_logs_in_and_reads_the_cascade(acme, acme_cascade, page, screenshot):  # noqa: ANN001
     log_in(page, acme.executive.user.username)
-    page.wait_for_url("**/o/acme/")
+    page.wait_for_url("**/o/acme/dashboard/")
+    page.goto("/o/acme/")
     assert page.get_by_role("heading", name="Strategy cascade").is_visible()
     assert page.get_by_text(acme_cascade.priority.title).is_visible()
     assert page.get_by_text(acme_cascade.objective.title).is_visible()
