@@ -7,12 +7,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q
 
 from metrics.models import Kpi, KpiPin, MetricValue, Rag, Target
 from metrics.rag import rag_status
-from metrics.selectors import KpiStatus, kpi_statuses
+from metrics.selectors import KpiStatus, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.tenancy import org_scope
@@ -40,21 +39,8 @@ class Card:
     weeks_without_value: int | None
 
 
-def _recent_values(kpi_ids: list[uuid.UUID], points: int) -> dict[uuid.UUID, list[MetricValue]]:
-    """The last `points` values of each KPI, newest first: one query, bounded per KPI."""
-    ranked = (
-        MetricValue.objects.filter(kpi_id__in=kpi_ids)
-        .annotate(
-            rank=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("period_date").desc())
-        )
-        .filter(rank__lte=points)
-        .order_by("kpi_id", "-period_date")
-        .only("kpi_id", "period_date", "value")
-    )
-    recent: dict = defaultdict(list)
-    for value in ranked:
-        recent[value.kpi_id].append(value)
-    return recent
+def _recent_values(org: Organization, kpi_ids: list, points: int) -> dict:
+    return recent_values(org=org, kpi_ids=kpi_ids, per_kpi=points)
 
 
 def _spark(values: list[MetricValue]) -> str:
@@ -73,7 +59,7 @@ def cards_for(*, org: Organization, user: object, kpis: list[Kpi]) -> list[Card]
     today = org_today(org)
     with org_scope(org):
         pinned = set(KpiPin.objects.filter(user=user).values_list("kpi_id", flat=True))
-        recent = _recent_values([k.pk for k in kpis], SPARK_POINTS)
+    recent = _recent_values(org, [k.pk for k in kpis], SPARK_POINTS)
     statuses = kpi_statuses(org=org, kpis=kpis)
     cards = []
     for kpi in kpis:
@@ -131,7 +117,8 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         board.scorecard = _scorecard(org, only_financial=view == "finance")
     if view in ("lead", "member"):
         board.objectives = _my_objectives(org, membership, view)
-    board.exceptions = len(exceptions_get(org=org).items)
+    if view == "executive":
+        board.exceptions = len(exceptions_get(org=org).items)
     return board
 
 
@@ -205,7 +192,8 @@ def exceptions_get(*, org: Organization) -> Exceptions:
     today = org_today(org)
     with org_scope(org):
         kpis = list(Kpi.objects.select_related("outcome_owner"))
-        recent = _recent_values([k.pk for k in kpis], 2)
+    recent = _recent_values(org, [k.pk for k in kpis], 2)
+    with org_scope(org):
         targets: dict = defaultdict(list)
         oldest = min((v[-1].period_date for v in recent.values() if v), default=today)
         for target in Target.objects.filter(kpi__in=kpis, period_end__gte=oldest):
