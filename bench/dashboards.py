@@ -34,7 +34,7 @@ WEEKS = int(os.environ.get("BENCH_WEEKS", "260"))
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 OBJECTIVES = 40
 
-BUILD_SQL = """
+BUILD_SQL = r"""
 INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email,
                        is_staff, is_active, date_joined)
 SELECT 'admin' || o, '!', false, 'Admin', o::text, '', false, true, now()
@@ -79,6 +79,21 @@ FROM (SELECT id, organization_id, owner_id,
              row_number() OVER (PARTITION BY organization_id ORDER BY title) rn
       FROM objectives_objective) o
 CROSS JOIN generate_series(1, %(kpis)s / %(objectives)s) k;
+
+-- Spread KPI ownership over nine more people per organisation: the admin keeps about a tenth.
+INSERT INTO auth_user (username, password, is_superuser, first_name, last_name, email,
+                       is_staff, is_active, date_joined)
+SELECT 'owner' || o || '_' || n, '!', false, 'Owner', n::text, '', false, true, now()
+FROM generate_series(1, %(orgs)s) o CROSS JOIN generate_series(1, 9) n;
+
+INSERT INTO perfmgmt_membership (organization_id, user_id, role, created_at)
+SELECT org.id, u.id, 'member', now() FROM perfmgmt_organization org
+JOIN auth_user u ON u.username LIKE 'owner' || substr(org.slug, 5) || '\_%%';
+
+UPDATE metrics_kpi k SET outcome_owner_id = u.id, data_owner_id = u.id
+FROM perfmgmt_organization org, auth_user u
+WHERE k.organization_id = org.id AND abs(hashtext(k.key)) %% 10 <> 0
+  AND u.username = 'owner' || substr(org.slug, 5) || '_' || (abs(hashtext(k.key)) %% 9 + 1);
 
 INSERT INTO metrics_target (organization_id, kpi_id, period_start, period_end, value,
     green_threshold, amber_threshold, created_at, updated_at)

@@ -60,7 +60,7 @@ def cards_for(*, org: Organization, user: object, kpis: list[Kpi]) -> list[Card]
     with org_scope(org):
         pinned = set(KpiPin.objects.filter(user=user).values_list("kpi_id", flat=True))
     recent = _recent_values(org, [k.pk for k in kpis], SPARK_POINTS)
-    statuses = kpi_statuses(org=org, kpis=kpis)
+    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent)
     cards = []
     for kpi in kpis:
         status = statuses[kpi.pk]
@@ -203,7 +203,7 @@ def exceptions_get(*, org: Organization) -> Exceptions:
                 period_start__lte=today, period_end__gte=today
             )
         )
-    statuses = kpi_statuses(org=org, kpis=kpis)
+    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent)
     items: list[Exception_] = []
     for kpi in kpis:
         status = statuses[kpi.pk]

@@ -100,14 +100,22 @@ def _target_for(targets: Sequence[Target], day: dt.date) -> Target | None:
     return None
 
 
-def kpi_statuses(*, org: Organization, kpis: Sequence[Kpi]) -> dict[uuid.UUID, KpiStatus]:
-    """Status of many KPIs in a fixed number of queries, whatever their number."""
+def kpi_statuses(
+    *,
+    org: Organization,
+    kpis: Sequence[Kpi],
+    recent: dict[uuid.UUID, list[MetricValue]] | None = None,
+) -> dict[uuid.UUID, KpiStatus]:
+    """Status of many KPIs in a fixed number of queries, whatever their number.
+
+    `recent` (newest first per KPI, from recent_values) saves the latest-value query when the
+    caller has already read them.
+    """
     today = timezone.localdate()
     ids = [kpi.pk for kpi in kpis]
-    latest = {
-        kpi_id: values[0]
-        for kpi_id, values in recent_values(org=org, kpi_ids=ids, per_kpi=1).items()
-    }
+    if recent is None:
+        recent = recent_values(org=org, kpi_ids=ids, per_kpi=1)
+    latest = {kpi_id: values[0] for kpi_id, values in recent.items() if values}
     with org_scope(org):
         targets: dict[uuid.UUID, list[Target]] = defaultdict(list)
         oldest = min((v.period_date for v in latest.values()), default=today)
