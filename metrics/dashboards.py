@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from metrics.forecast import attainment, linear_forecast
 from metrics.models import Kpi, KpiPin, MetricValue, Rag, Target
 from metrics.rag import rag_status
 from metrics.selectors import KpiStatus, kpi_statuses, recent_values
@@ -37,6 +38,7 @@ class Card:
     spark: str  # SVG polyline points, oldest to newest
     pinned: bool
     weeks_without_value: int | None
+    forecast: float | None = None  # the trend read off at the end of the target's period
 
 
 def _recent_values(org: Organization, kpi_ids: list, points: int) -> dict:
@@ -67,8 +69,25 @@ def cards_for(*, org: Organization, user: object, kpis: list[Kpi]) -> list[Card]
         weeks = None
         if status.stale:
             weeks = (today - status.latest.period_date).days // 7 if status.latest else None
-        cards.append(Card(status, _spark(recent[kpi.pk]), kpi.pk in pinned, weeks))
+        forecast = None
+        if status.target is not None:
+            points = [(v.period_date, v.value) for v in recent[kpi.pk]]
+            forecast = linear_forecast(points, status.target.period_end)
+        cards.append(Card(status, _spark(recent[kpi.pk]), kpi.pk in pinned, weeks, forecast))
     return cards
+
+
+def attainment_chart(cards: list[Card]) -> dict:
+    """Each key metric's latest value as a percentage of its target, for the dashboard chart."""
+    bars = []
+    for card in cards:
+        status = card.status
+        value = status.latest.value if status.latest else None
+        target = status.target.value if status.target else None
+        percent = attainment(value, target, status.kpi.direction)
+        if percent is not None:
+            bars.append({"name": status.kpi.name, "percent": round(percent, 1), "rag": status.rag})
+    return {"bars": bars}
 
 
 @dataclass

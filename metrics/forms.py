@@ -67,6 +67,7 @@ class ValueForm(forms.Form):
 
 
 class DataSourceForm(forms.ModelForm):
+    url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
     auth_header = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),

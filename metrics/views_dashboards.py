@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from metrics.dashboards import (
     DASHBOARD_ROLES,
     KEY_METRICS_LIMIT,
+    attainment_chart,
     dashboard_get,
     default_view,
     exceptions_get,
@@ -26,7 +27,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if view not in DASHBOARD_ROLES:
         view = default_view(request.membership)
     board = dashboard_get(org=request.org, membership=request.membership, view=view)
-    context = {"board": board, "views": DASHBOARD_ROLES, "limit": KEY_METRICS_LIMIT}
+    context = {
+        "board": board,
+        "views": DASHBOARD_ROLES,
+        "limit": KEY_METRICS_LIMIT,
+        "chart": attainment_chart(board.cards),
+    }
     return render(request, "metrics/dashboard_page.html", context)
 
 

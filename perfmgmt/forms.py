@@ -73,6 +73,7 @@ class ApiKeyForm(forms.Form):
 class OrganizationSettingsForm(forms.ModelForm):
     slack_webhook_url = forms.URLField(
         required=False,
+        assume_scheme="https",
         widget=forms.PasswordInput(render_value=False),
         help_text="Slack-compatible incoming webhook for reminders. Never shown again; "
         "leave empty to keep the stored one.",

@@ -3,10 +3,28 @@
 (function () {
   "use strict";
 
+  var RAG_COLOURS = { green: "#1f7a3a", amber: "#9a6400", red: "#b3261e", none: "#6b7280" };
+
+  function drawAttainment(element, data) {
+    window.Plotly.newPlot(element, [{
+      type: "bar", orientation: "h",
+      y: data.bars.map(function (b) { return b.name; }),
+      x: data.bars.map(function (b) { return b.percent; }),
+      marker: { color: data.bars.map(function (b) { return RAG_COLOURS[b.rag]; }) },
+      hovertemplate: "%{y}: %{x}% of target<extra></extra>"
+    }], {
+      margin: { t: 10, r: 20, b: 40, l: 220 }, height: 60 + 32 * data.bars.length,
+      xaxis: { title: { text: "% of target" } },
+      shapes: [{ type: "line", x0: 100, x1: 100, yref: "paper", y0: 0, y1: 1,
+                 line: { dash: "dash", color: "#1d2330" } }]
+    }, { responsive: true, displaylogo: false });
+  }
+
   function draw(element) {
     var source = document.getElementById(element.dataset.chart);
     if (!source || !window.Plotly) { return; }
     var data = JSON.parse(source.textContent);
+    if (element.dataset.chartKind === "attainment") { drawAttainment(element, data); return; }
     var traces = [];
     if (data.targets.length) {
       traces.push({

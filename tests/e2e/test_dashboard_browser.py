@@ -21,6 +21,8 @@ def test_an_executive_reads_the_dashboard_explores_the_cascade_and_opens_a_chart
     page.wait_for_url("**/o/acme/dashboard/")
     card = page.locator("article.kpi-card", has_text=kpi.name)
     assert card.is_visible() and "At risk" in card.inner_text()
+    page.locator("#attainment-chart .main-svg").first.wait_for()  # plotly drew the chart
+    assert page.locator("#attainment-chart .bars .point").count() == 1
     screenshot("dashboard")
 
     page.goto("/o/acme/explorer/")

@@ -121,3 +121,14 @@ def test_dashboard_selector_picks_financial_kpis_for_finance(acme, acme_cascade)
     acme_cascade.kpi.save()
     board = dashboard_get(org=acme.org, membership=acme.finance, view="finance")
     assert [c.status.kpi for c in board.cards] == [acme_cascade.kpi]  # its priority is financial
+
+
+def test_finance_sees_a_labelled_trend_forecast(acme, acme_cascade, client_for):  # noqa: ANN001
+    kpi = acme_cascade.kpi
+    kpi.is_key = True
+    kpi.save()
+    for month, value in ((1, 60), (2, 70), (3, 80), (4, 90)):
+        MetricValueFactory(kpi=kpi, period_date=dt.date(2026, month, 1), value=value)
+    page = client_for(acme.finance).get("/o/acme/dashboard/?view=finance").content.decode()
+    assert "Trend forecast for 31 Dec" in page and "linear projection" in page
+    assert 'id="attainment-data"' in page
