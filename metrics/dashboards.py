@@ -114,7 +114,9 @@ def _key_kpis(org: Organization, membership: Membership, view: str) -> list[Kpi]
         pins = Q(pins__user=user)
         if view == "lead":
             team = Q(objective__team__lead=user) | Q(objective__team=membership.team_id)
-            chosen = kpis.filter((team & Q(is_key=True)) | pins)
+            # The team's key KPIs; a team that marked none sees its outcomes (lag KPIs).
+            marked = kpis.filter(team & Q(is_key=True)).exists()
+            chosen = kpis.filter((team & Q(is_key=True) if marked else team & Q(kind="lag")) | pins)
         elif view == "finance":
             financial = Q(objective__priority__perspective=Perspective.FINANCIAL)
             chosen = kpis.filter((financial & Q(is_key=True)) | pins)

@@ -132,3 +132,25 @@ def test_finance_sees_a_labelled_trend_forecast(acme, acme_cascade, client_for):
     page = client_for(acme.finance).get("/o/acme/dashboard/?view=finance").content.decode()
     assert "Trend forecast for 31 Dec" in page and "linear projection" in page
     assert 'id="attainment-data"' in page
+
+
+def test_a_team_without_key_kpis_shows_its_outcomes_to_the_lead(acme, acme_cascade):  # noqa: ANN001
+    lead_kpi = KpiFactory(organization=acme.org, kind="lead", objective=acme_cascade.objective)
+    board = dashboard_get(org=acme.org, membership=acme.lead, view="lead")
+    assert [c.status.kpi for c in board.cards] == [acme_cascade.kpi]
+    lead_kpi.is_key = True
+    lead_kpi.save()
+    board = dashboard_get(org=acme.org, membership=acme.lead, view="lead")
+    assert [c.status.kpi for c in board.cards] == [lead_kpi]
+
+
+def test_the_kpi_page_costs_the_same_queries_at_any_history(acme, acme_cascade, client_for):  # noqa: ANN001
+    client = client_for(acme.admin)
+    url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/"
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    for month in range(1, 13):
+        MetricValueFactory(kpi=acme_cascade.kpi, period_date=dt.date(2025, month, 1), value=month)
+    with CaptureQueriesContext(connection) as big:
+        assert client.get(url).status_code == 200
+    assert len(big.captured_queries) == len(small.captured_queries)

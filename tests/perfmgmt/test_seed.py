@@ -84,3 +84,17 @@ def test_the_globex_admin_gets_404_on_acme(demo, client):  # noqa: ANN001
     client.login(username="globex", password="perfmgmt-demo")
     assert client.get("/o/acme/").status_code == 404
     assert client.get("/o/globex/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
+    from metrics.dashboards import dashboard_get, default_view
+    from perfmgmt.models import Membership
+
+    with org_scope(demo):
+        memberships = list(Membership.objects.select_related("user", "team"))
+    for membership in memberships:
+        board = dashboard_get(org=demo, membership=membership, view=default_view(membership))
+        assert len(board.cards) <= 7, (membership.user.username, len(board.cards))
+        if membership.user.username in ("ceo", "cfo", "lead"):
+            assert board.cards, membership.user.username
