@@ -98,3 +98,21 @@ def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
         assert len(board.cards) <= 7, (membership.user.username, len(board.cards))
         if membership.user.username in ("ceo", "cfo", "lead"):
             assert board.cards, membership.user.username
+
+
+@pytest.mark.django_db
+def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):  # noqa: ANN001
+    import datetime as dt
+
+    from django.core import mail
+
+    from reviews.reminders import reminders_send
+    from reviews.selectors import current_week
+
+    # Saturday of this week, noon in Berlin: after Acme's Friday-10:00 check-in deadline.
+    saturday = current_week(demo) + dt.timedelta(days=5)
+    now = dt.datetime.combine(saturday, dt.time(11), tzinfo=dt.UTC)
+    for _ in range(3):
+        reminders_send(org=demo, now=now)
+    to_lead = [m for m in mail.outbox if m.to == ["lead@example.com"]]
+    assert [m.subject for m in to_lead].count("Weekly check-in due (Acme Corp)") == 1
