@@ -35,24 +35,7 @@ class KpiSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Kpi
-        fields = [
-            "id",
-            "key",
-            "name",
-            "description",
-            "unit",
-            "direction",
-            "kind",
-            "cadence",
-            "aggregation",
-            "objective",
-            "outcome_owner",
-            "data_owner",
-            "is_key",
-            "drives",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.KPI_FIELDS, "drives", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         validators: list = []  # key uniqueness is the service's rule, per organisation
 

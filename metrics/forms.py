@@ -4,6 +4,7 @@ from django import forms
 
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
+from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
 from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
 from perfmgmt.models import Organization
@@ -77,20 +78,8 @@ class DataSourceForm(forms.ModelForm):
 
     class Meta:
         model = DataSource
-        fields = [
-            "name",
-            "kind",
-            "url",
-            "records_path",
-            "kpi_field",
-            "date_field",
-            "value_field",
-            "confidence_field",
-            "interval_minutes",
-            "cron",
-            "enabled",
-            "data_owner",
-        ]
+        # The uploaded file arrives through csv_file; the secret through auth_header.
+        fields = [name for name in SOURCE_FIELDS if name != "csv_text"]
         field_classes = {"data_owner": UserChoiceField}
         formfield_callback = scoped_formfield
 
