@@ -50,12 +50,13 @@ def scratch_url(base: str) -> tuple[str, str]:
     return name, urlunparse(parts._replace(path=f"/{name}"))
 
 
-def recreate_database(base: str, name: str) -> None:
+def recreate_database(base: str, name: str, *, create: bool = True) -> None:
     conn = psycopg2.connect(base)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        cur.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
 
 
@@ -245,7 +246,7 @@ def main() -> None:
     print(f"ceiling (COPY+upsert): {ceiling_rate:,.0f} values/s  ({ceiling_seconds:.2f} s)")
     print(f"ratio API/ceiling:    {api_rate / ceiling_rate:.2f}  (goal >= 0.5)")
     print(f"single-value POST:    p50 {statistics.median(latencies):.1f} ms, p95 {cuts[18]:.1f} ms")
-    recreate_database(base, name)
+    recreate_database(base, name, create=False)
 
 
 if __name__ == "__main__":
