@@ -7,12 +7,11 @@ import zoneinfo
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from metrics.models import Kpi, MetricValue
+from metrics.models import Kpi
 from objectives.models import Objective
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import get_or_404
@@ -97,7 +96,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     """What a review should talk about, from the data: red and deteriorating KPIs (a red KPI
     with no open action is flagged), low-confidence objectives, stale KPIs, missing check-ins
     and overdue actions. A team review looks at that team's objectives and KPIs only."""
-    from metrics.selectors import kpi_statuses
+    from metrics.selectors import kpi_statuses, recent_values
 
     today = org_today(org)
     with org_scope(org):
@@ -110,18 +109,13 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
         kpis = list(kpis)
         running = [o for o in objectives if o.period_start <= today <= o.period_end]
-        recent: dict = defaultdict(list)
-        ranked = (
-            MetricValue.objects.filter(kpi__in=kpis)
-            .annotate(
-                rank=Window(RowNumber(), partition_by=F("kpi_id"), order_by=F("period_date").desc())
-            )
-            .filter(rank__lte=3)
-            .order_by("kpi_id", "-period_date")
-        )
-        for value in ranked:
-            recent[value.kpi_id].append(value.value)
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
+    recent = {
+        kpi_id: [v.value for v in values]
+        for kpi_id, values in recent_values(
+            org=org, kpi_ids=[k.pk for k in kpis], per_kpi=3
+        ).items()
+    }
     statuses = kpi_statuses(org=org, kpis=kpis)
     acted_on = {a.kpi_id for a in open_actions if a.kpi_id}
     agenda = Agenda()
@@ -137,8 +131,8 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
         }
         if status.rag == "red":
             agenda.red_kpis.append({**item, "no_open_action": kpi.pk not in acted_on})
-        if _worsening(recent[kpi.pk], kpi.direction):
-            agenda.deteriorating_kpis.append({**item, "recent": recent[kpi.pk][:3]})
+        if _worsening(recent.get(kpi.pk, []), kpi.direction):
+            agenda.deteriorating_kpis.append({**item, "recent": recent[kpi.pk]})
         if status.stale:
             agenda.stale_kpis.append(item)
     latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
