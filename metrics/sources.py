@@ -25,7 +25,7 @@ from metrics.ingestion import BatchRejected, RawValue, values_ingest
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 
 SOURCE_FIELDS = (
     "name",
@@ -90,9 +90,7 @@ def source_save(
     source.organization = org
     if source.enabled and source.next_run_at is None:
         source.next_run_at = timezone.now()
-    with org_scope(org):
-        source.full_clean()
-        source.save()
+    validated_save(org, source)
     return source
 
 

@@ -13,8 +13,7 @@ from objectives.models import Objective, PeriodKind, StrategicPriority
 from perfmgmt.models import Membership, Organization, Team
 from perfmgmt.periods import period_for
 from perfmgmt.permissions import can_edit_objective, can_edit_team_work, can_manage_strategy
-from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 
 PRIORITY_FIELDS = (
     "title",
@@ -28,11 +27,6 @@ PRIORITY_FIELDS = (
 )
 
 
-def _check_actor(org: Organization, actor: Membership) -> None:
-    if actor.organization_id != org.pk:
-        raise ValidationError({"actor": "The actor is not a member of this organisation."})
-
-
 @transaction.atomic
 def priority_create(*, org: Organization, actor: Membership, **fields: Any) -> StrategicPriority:
     return priority_update(
@@ -44,8 +38,7 @@ def priority_create(*, org: Organization, actor: Membership, **fields: Any) -> S
 def priority_update(
     *, org: Organization, actor: Membership, priority: StrategicPriority, **fields: Any
 ) -> StrategicPriority:
-    _check_actor(org, actor)
-    ensure_same_org(org, priority=priority)
+    ensure_same_org(org, priority=priority, actor=actor)
     ensure_allowed(can_manage_strategy(actor), "Only admins and executives edit priorities.")
     unknown = set(fields) - set(PRIORITY_FIELDS)
     if unknown:
@@ -53,9 +46,7 @@ def priority_update(
     ensure_members(org, owner=fields.get("owner"))
     for name, value in fields.items():
         setattr(priority, name, value)
-    with org_scope(org):
-        priority.full_clean()
-        priority.save()
+    validated_save(org, priority)
     return priority
 
 
@@ -136,8 +127,9 @@ def objective_update(
     parent: Objective | None = None,
     description: str = "",
 ) -> Objective:
-    _check_actor(org, actor)
-    ensure_same_org(org, objective=objective, team=team, priority=priority, parent=parent)
+    ensure_same_org(
+        org, actor=actor, objective=objective, team=team, priority=priority, parent=parent
+    )
     ensure_members(org, owner=owner)
     if objective.pk and not objective._state.adding:
         ensure_allowed(can_edit_objective(actor, objective), "You cannot edit this objective.")
@@ -155,7 +147,5 @@ def objective_update(
     objective.period_kind = period_kind
     objective.period_start, objective.period_end = _period_bounds(org, period_kind, period_date)
     _check_alignment(objective)
-    with org_scope(org):
-        objective.full_clean()
-        objective.save()
+    validated_save(org, objective)
     return objective

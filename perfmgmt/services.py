@@ -16,7 +16,7 @@ from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, ApiKeyScope, Membership, Organization, Role, Team
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 
 
 @transaction.atomic
@@ -70,9 +70,7 @@ def team_create(
     ensure_same_org(org, parent=parent)
     ensure_members(org, lead=lead)
     team = Team(organization=org, name=name, slug=slug or slugify(name), parent=parent, lead=lead)
-    with org_scope(org):
-        team.full_clean()
-        team.save()
+    validated_save(org, team)
     return team
 
 
@@ -109,9 +107,7 @@ def api_key_create(
         created_by=actor.user,
         expires_at=expires_at,
     )
-    with org_scope(org):
-        key.full_clean()
-        key.save()
+    validated_save(org, key)
     return key, secret
 
 

@@ -26,9 +26,14 @@ def ensure_allowed(allowed: bool, message: str = "Your role does not allow this.
         raise PermissionDenied(message)
 
 
-def full_clean_or_raise(instance: models.Model, **kwargs: Any) -> None:
-    """Run model validation (fields, choices, constraints) before any write."""
-    instance.full_clean(**kwargs)
+def validated_save(org: Organization, instance: models.Model) -> None:
+    """Validate (fields, choices, constraints) and save, inside the organisation's scope so the
+    uniqueness checks query the scoped managers."""
+    from perfmgmt.tenancy import org_scope
+
+    with org_scope(org):
+        instance.full_clean()
+        instance.save()
 
 
 def ensure_members(org: Organization, **users: Any) -> None:

@@ -23,7 +23,7 @@ from perfmgmt.permissions import (
     can_update_action,
 )
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 from reviews.models import (
     ActionItem,
     ActionStatus,
@@ -150,9 +150,7 @@ def meeting_create(
         organization=org, kind=kind, team=team, held_on=held_on, created_by=actor.user
     )
     meeting.agenda = agenda_build(org=org, team=team).as_json()
-    with org_scope(org):
-        meeting.full_clean()
-        meeting.save()
+    validated_save(org, meeting)
     return meeting
 
 
@@ -209,9 +207,7 @@ def action_create(
         kpi=kpi,
         objective=objective,
     )
-    with org_scope(org):
-        action.full_clean()
-        action.save()
+    validated_save(org, action)
     return action
 
 
@@ -250,9 +246,7 @@ def risk_add(
         early_sign=early_sign,
         created_by=actor.user,
     )
-    with org_scope(org):
-        risk.full_clean()
-        risk.save()
+    validated_save(org, risk)
     return risk
 
 
@@ -268,7 +262,5 @@ def risk_review(
     risk.outcome = outcome
     risk.learned = learned
     risk.reviewed_at = timezone.now()
-    with org_scope(org):
-        risk.full_clean()
-        risk.save()
+    validated_save(org, risk)
     return risk
