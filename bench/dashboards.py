@@ -11,7 +11,8 @@ Builds two scratch databases on the server of DATABASE_URL with SQL (generate_se
 Then it times each page for one organisation through Django's test client (server time, in one
 process per database) and prints median and p95 per page and the ratio p95(big)/p95(alone).
 Goals: every page p95 <= 150 ms; ratio <= 1.5. Not a test. Sizes: BENCH_ORGS, BENCH_KPIS,
-BENCH_WEEKS, BENCH_RUNS.
+BENCH_WEEKS, BENCH_RUNS. The big build takes about 15 minutes: BENCH_KEEP=1 keeps both databases
+and reuses them (migrated to the current code) on the next run with the same sizes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ ORGS = int(os.environ.get("BENCH_ORGS", "200"))
 KPIS = int(os.environ.get("BENCH_KPIS", "300"))
 WEEKS = int(os.environ.get("BENCH_WEEKS", "260"))
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
+KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")
 OBJECTIVES = 40
 
 BUILD_SQL = r"""
@@ -138,13 +140,26 @@ def scratch(base: str, suffix: str) -> tuple[str, str]:
 
 def build(base: str, suffix: str, orgs: int) -> str:
     name, url = scratch(base, suffix)
+    sizes = f"perfmgmt bench orgs={orgs} kpis={KPIS} weeks={WEEKS}"
+    env = {**os.environ, "DATABASE_URL": url}
     admin = psycopg2.connect(base)
     admin.autocommit = True
     with admin.cursor() as cur:
+        cur.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+            [name],
+        )
+        found = cur.fetchone()
+        if KEEP and found and found[0] == sizes:
+            admin.close()
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+            )
+            print(f"reusing {name} ({sizes})")
+            return url
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         cur.execute(f'CREATE DATABASE "{name}"')
     admin.close()
-    env = {**os.environ, "DATABASE_URL": url}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     start = time.perf_counter()
     conn = psycopg2.connect(url)
@@ -155,6 +170,7 @@ def build(base: str, suffix: str, orgs: int) -> str:
         )
         cur.execute("SELECT count(*) FROM metrics_metricvalue")
         values = cur.fetchone()[0]
+        cur.execute(f'COMMENT ON DATABASE "{name}" IS %s', [sizes])
     conn.close()
     print(f"built {name}: {orgs} orgs, {values:,} values in {time.perf_counter() - start:.0f} s")
     return url
@@ -228,7 +244,7 @@ def main() -> None:
         print(f"{page:28} {median:8.1f} {p95(times):8.1f} {p95(alone):10.1f} {ratio:6.2f}")
     print(f"\nworst p95 on the big database: {worst_p95:.1f} ms (goal <= 150)")
     print(f"worst ratio p95(big)/p95(alone): {worst_ratio:.2f} (goal <= 1.5)")
-    for url in urls.values():
+    for url in [] if KEEP else urls.values():
         name = urlparse(url).path.lstrip("/")
         admin = psycopg2.connect(base)
         admin.autocommit = True

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
-from metrics.models import Kpi, KpiPin, MetricValue, Rag, Target
-from metrics.rag import rag_status
-from metrics.selectors import KpiStatus, kpi_statuses, recent_values
+from metrics.models import Kpi, KpiPin, Rag
+from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.tenancy import org_scope
@@ -41,11 +40,7 @@ class Card:
     forecast: float | None = None  # the trend read off at the end of the target's period
 
 
-def _recent_values(org: Organization, kpi_ids: list, points: int) -> dict:
-    return recent_values(org=org, kpi_ids=kpi_ids, per_kpi=points)
-
-
-def _spark(values: list[MetricValue]) -> str:
+def _spark(values: list[Reading]) -> str:
     series = [v.value for v in reversed(values)]
     if len(series) < 2:
         return ""
@@ -61,7 +56,7 @@ def cards_for(*, org: Organization, user: object, kpis: list[Kpi]) -> list[Card]
     today = org_today(org)
     with org_scope(org):
         pinned = set(KpiPin.objects.filter(user=user).values_list("kpi_id", flat=True))
-    recent = _recent_values(org, [k.pk for k in kpis], SPARK_POINTS)
+    recent = recent_values(org=org, kpi_ids=[k.pk for k in kpis], per_kpi=SPARK_POINTS)
     statuses = kpi_statuses(org=org, kpis=kpis, recent=recent)
     cards = []
     for kpi in kpis:
@@ -134,27 +129,44 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         cards=cards_for(org=org, user=membership.user, kpis=kpis),
         too_many=len(kpis) > KEY_METRICS_LIMIT,
     )
-    if view in ("executive", "finance"):
-        board.scorecard = _scorecard(org, only_financial=view == "finance")
     if view in ("lead", "member"):
         board.objectives = _my_objectives(org, membership, view)
+    if view == "finance":
+        board.scorecard = _scorecard(
+            org, _org_statuses(org, perspective=Perspective.FINANCIAL), only_financial=True
+        )
     if view == "executive":
-        board.exceptions = len(exceptions_get(org=org).items)
+        # The scorecard and the exceptions count read the same statuses: compute them once.
+        statuses = _org_statuses(org)
+        board.scorecard = _scorecard(org, statuses, only_financial=False)
+        board.exceptions = len(_exceptions(org, statuses))
     return board
 
 
-def _scorecard(org: Organization, *, only_financial: bool) -> list[PerspectiveScore]:
+def _org_statuses(org: Organization, *, perspective: str | None = None) -> list[KpiStatus]:
+    """Every KPI of the organisation (or of one perspective) with its status."""
+    with org_scope(org):
+        kpis = Kpi.objects.select_related("objective", "outcome_owner")
+        if perspective:
+            kpis = kpis.filter(objective__priority__perspective=perspective)
+        kpis = list(kpis)
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    return [statuses[kpi.pk] for kpi in kpis]
+
+
+def _scorecard(
+    org: Organization, statuses: list[KpiStatus], *, only_financial: bool
+) -> list[PerspectiveScore]:
     """Each perspective's priorities and how many of their KPIs are green, amber, red."""
     with org_scope(org):
         priorities = list(StrategicPriority.objects.filter(is_active=True))
-        kpis = list(Kpi.objects.select_related("objective").exclude(objective=None))
-    statuses = kpi_statuses(org=org, kpis=kpis)
     counts: dict = defaultdict(lambda: defaultdict(int))
     by_priority = {p.pk: p.perspective for p in priorities}
-    for kpi in kpis:
-        perspective = by_priority.get(kpi.objective.priority_id)
+    for status in statuses:
+        objective = status.kpi.objective
+        perspective = by_priority.get(objective.priority_id) if objective else None
         if perspective:
-            counts[perspective][statuses[kpi.pk].rag] += 1
+            counts[perspective][status.rag] += 1
     scores = []
     for value in Perspective.values:
         if only_financial and value != Perspective.FINANCIAL:
@@ -193,10 +205,14 @@ class Exception_:
     kind: str
     label: str
     title: str
-    owner: str
+    owner: object  # the user answerable for it: the KPI's outcome owner, the objective's owner
     url_kpi: uuid.UUID | None = None
     url_objective: uuid.UUID | None = None
     detail: str = ""
+
+    @property
+    def owner_name(self) -> str:
+        return self.owner.get_full_name() or self.owner.username
 
 
 @dataclass
@@ -204,42 +220,20 @@ class Exceptions:
     items: list[Exception_]
 
 
-def _owner(user: object) -> str:
-    return user.get_full_name() or user.username
-
-
 def exceptions_get(*, org: Organization) -> Exceptions:
     """Red KPIs, KPIs off target two periods running, stale KPIs, low-confidence objectives."""
+    return Exceptions(_exceptions(org, _org_statuses(org)))
+
+
+def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[Exception_]:
     today = org_today(org)
-    with org_scope(org):
-        kpis = list(Kpi.objects.select_related("outcome_owner"))
-    recent = _recent_values(org, [k.pk for k in kpis], 2)
-    with org_scope(org):
-        targets: dict = defaultdict(list)
-        oldest = min((v[-1].period_date for v in recent.values() if v), default=today)
-        for target in Target.objects.filter(kpi__in=kpis, period_end__gte=oldest):
-            targets[target.kpi_id].append(target)
-        running = list(
-            Objective.objects.select_related("owner").filter(
-                period_start__lte=today, period_end__gte=today
-            )
-        )
-    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent)
     items: list[Exception_] = []
-    for kpi in kpis:
-        status = statuses[kpi.pk]
-        owner = _owner(kpi.outcome_owner)
+    for status in statuses:
+        kpi = status.kpi
+        owner = kpi.outcome_owner
         if status.rag == Rag.RED:
             items.append(Exception_("red", "Red", kpi.name, owner, url_kpi=kpi.pk))
-
-        def off(value: MetricValue, kpi: Kpi = kpi) -> bool:
-            target = next(
-                (t for t in targets[kpi.pk] if t.period_start <= value.period_date <= t.period_end),
-                None,
-            )
-            return rag_status(value.value, target, kpi.direction) in (Rag.RED, Rag.AMBER)
-
-        if len(recent[kpi.pk]) == 2 and all(off(v) for v in recent[kpi.pk]):
+        if status.off_target_twice:
             items.append(
                 Exception_(
                     "off_twice", "Off target two periods running", kpi.name, owner, url_kpi=kpi.pk
@@ -247,6 +241,12 @@ def exceptions_get(*, org: Organization) -> Exceptions:
             )
         if status.stale:
             items.append(Exception_("stale", "Stale", kpi.name, owner, url_kpi=kpi.pk))
+    with org_scope(org):
+        running = list(
+            Objective.objects.select_related("owner").filter(
+                period_start__lte=today, period_end__gte=today
+            )
+        )
     latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
     for objective in running:
         checkin = latest.get(objective.pk)
@@ -256,9 +256,9 @@ def exceptions_get(*, org: Organization) -> Exceptions:
                     "low_confidence",
                     "Low confidence",
                     objective.title,
-                    _owner(objective.owner),
+                    objective.owner,
                     url_objective=objective.pk,
                     detail=f"{checkin.confidence}/10: {checkin.reason}",
                 )
             )
-    return Exceptions(items)
+    return items

@@ -8,10 +8,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from metrics.models import Kpi, KpiLink, KpiPin, MetricValue, Rag, Target, TargetChange
+from metrics.models import (
+    Confidence,
+    Kpi,
+    KpiLink,
+    KpiPin,
+    MetricValue,
+    Rag,
+    Target,
+    TargetChange,
+)
 from metrics.rag import rag_status, variance
 from perfmgmt.models import Organization
 from perfmgmt.periods import cadence_length_days, cadence_period_start
@@ -38,14 +48,38 @@ def target_get(*, org: Organization, kpi: Kpi, target_id: int | str) -> Target:
         return get_or_404(Target.objects.filter(kpi=kpi), target_id, "target")
 
 
+OFF_TARGET = (Rag.AMBER, Rag.RED)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One recorded value, as the status pages read it: the few fields they show, without the
+    cost of a model instance per row (an organisation's pages read hundreds at once)."""
+
+    kpi_id: uuid.UUID
+    period_date: dt.date
+    value: float
+    confidence: str
+
+    @property
+    def confidence_label(self) -> str:
+        return Confidence(self.confidence).label
+
+
 @dataclass(frozen=True)
 class KpiStatus:
     kpi: Kpi
-    latest: MetricValue | None
+    latest: Reading | None
     target: Target | None
     rag: Rag
     variance: float | None
     stale: bool
+    previous_rag: Rag = Rag.NONE  # of the value before the latest, against its own target
+
+    @property
+    def off_target_twice(self) -> bool:
+        """The latest value and the one before it both missed their target (amber or red)."""
+        return self.rag in OFF_TARGET and self.previous_rag in OFF_TARGET
 
     @property
     def rag_label(self) -> str:
@@ -53,10 +87,11 @@ class KpiStatus:
 
 
 RECENT_VALUES_SQL = """
-SELECT v.*
+SELECT v.kpi_id, v.period_date, v.value, v.confidence
 FROM unnest(%s::uuid[]) AS k(id)
 CROSS JOIN LATERAL (
-    SELECT * FROM metrics_metricvalue mv
+    SELECT mv.kpi_id, mv.period_date, mv.value, mv.confidence
+    FROM metrics_metricvalue mv
     WHERE mv.kpi_id = k.id AND mv.organization_id = %s
     ORDER BY mv.period_date DESC
     LIMIT %s
@@ -66,26 +101,25 @@ CROSS JOIN LATERAL (
 
 def recent_values(
     *, org: Organization, kpi_ids: Sequence[uuid.UUID], per_kpi: int
-) -> dict[uuid.UUID, list[MetricValue]]:
+) -> dict[uuid.UUID, list[Reading]]:
     """The last `per_kpi` values of each KPI, newest first.
 
     One statement that probes the (kpi, period_date) index once per KPI, so its cost follows the
     number of KPIs asked for, not the years of history behind them. Raw SQL bypasses the scoped
     manager, so the organisation is in the WHERE clause explicitly.
     """
-    found: dict[uuid.UUID, list[MetricValue]] = defaultdict(list)
+    found: dict[uuid.UUID, list[Reading]] = defaultdict(list)
     if not kpi_ids:
         return found
-    with org_scope(org):
-        rows = MetricValue.objects.raw(
-            RECENT_VALUES_SQL, [[str(pk) for pk in kpi_ids], org.pk, per_kpi]
-        )
-        for value in rows:
-            found[value.kpi_id].append(value)
+    with connection.cursor() as cursor:
+        cursor.execute(RECENT_VALUES_SQL, [[str(pk) for pk in kpi_ids], org.pk, per_kpi])
+        for row in cursor.fetchall():
+            reading = Reading(*row)
+            found[reading.kpi_id].append(reading)
     return found
 
 
-def _is_stale(kpi: Kpi, latest: MetricValue | None, today: dt.date) -> bool:
+def _is_stale(kpi: Kpi, latest: Reading | None, today: dt.date) -> bool:
     """No value for the last completed cadence period."""
     last_complete = cadence_period_start(
         kpi.cadence, today - dt.timedelta(days=cadence_length_days(kpi.cadence))
@@ -104,26 +138,26 @@ def kpi_statuses(
     *,
     org: Organization,
     kpis: Sequence[Kpi],
-    recent: dict[uuid.UUID, list[MetricValue]] | None = None,
+    recent: dict[uuid.UUID, list[Reading]] | None = None,
 ) -> dict[uuid.UUID, KpiStatus]:
     """Status of many KPIs in a fixed number of queries, whatever their number.
 
-    `recent` (newest first per KPI, from recent_values) saves the latest-value query when the
-    caller has already read them.
+    `recent` (newest first per KPI, from recent_values) saves the values query when the caller
+    has already read them; with fewer than two per KPI, `previous_rag` is NONE.
     """
     today = timezone.localdate()
     ids = [kpi.pk for kpi in kpis]
     if recent is None:
-        recent = recent_values(org=org, kpi_ids=ids, per_kpi=1)
-    latest = {kpi_id: values[0] for kpi_id, values in recent.items() if values}
+        recent = recent_values(org=org, kpi_ids=ids, per_kpi=2)
     with org_scope(org):
         targets: dict[uuid.UUID, list[Target]] = defaultdict(list)
-        oldest = min((v.period_date for v in latest.values()), default=today)
+        oldest = min((v.period_date for vs in recent.values() for v in vs[:2]), default=today)
         for target in Target.objects.filter(kpi_id__in=ids, period_end__gte=min(oldest, today)):
             targets[target.kpi_id].append(target)
     statuses = {}
     for kpi in kpis:
-        value = latest.get(kpi.pk)
+        values = recent.get(kpi.pk) or [None]
+        value, previous = values[0], (values[1] if len(values) > 1 else None)
         target = _target_for(targets[kpi.pk], value.period_date if value else today)
         number = value.value if value else None
         statuses[kpi.pk] = KpiStatus(
@@ -133,6 +167,11 @@ def kpi_statuses(
             rag=rag_status(number, target, kpi.direction),
             variance=variance(number, target),
             stale=_is_stale(kpi, value, today),
+            previous_rag=rag_status(
+                previous.value, _target_for(targets[kpi.pk], previous.period_date), kpi.direction
+            )
+            if previous
+            else Rag.NONE,
         )
     return statuses
 

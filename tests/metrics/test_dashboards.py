@@ -82,6 +82,23 @@ def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_casca
     assert ("red", acme_cascade.kpi.name) not in kinds  # amber is not an exception
 
 
+def test_each_exception_links_to_the_kpi_and_to_what_its_owner_owns(acme, acme_cascade, client_for):  # noqa: ANN001, E501
+    kpi = KpiFactory(
+        organization=acme.org,
+        name="Churn",
+        cadence="weekly",
+        objective=acme_cascade.objective,
+        outcome_owner=acme.lead.user,
+    )
+    page = client_for(acme.executive).get("/o/acme/exceptions/").content.decode()
+    row = page[page.index("Churn") - 200 : page.index("Churn") + 400]
+    assert f'href="/o/acme/kpis/{kpi.pk}/"' in row  # stale: no value yet
+    assert f'href="/o/acme/explorer/?owner={acme.lead.user.username}"' in row
+    username = acme.lead.user.username
+    explorer = client_for(acme.executive).get(f"/o/acme/explorer/?owner={username}")
+    assert f'<option value="{username}" selected>' in explorer.content.decode()
+
+
 def grow(world, cascade, n: int) -> None:  # noqa: ANN001
     for i in range(n):
         objective = ObjectiveFactory(
