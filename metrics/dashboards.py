@@ -105,21 +105,24 @@ class Dashboard:
 def _key_kpis(org: Organization, membership: Membership, view: str) -> list[Kpi]:
     user = membership.user
     with org_scope(org):
-        kpis = Kpi.objects.select_related("objective__priority", "outcome_owner")
-        pins = Q(pins__user=user)
+        # Conditions on objectives and pins are subqueries, each scoped to the organisation,
+        # rather than joins: a join let the planner hash every organisation's objectives.
+        kpis = Kpi.objects.all()
+        pinned = Q(pk__in=KpiPin.objects.filter(user=user).values("kpi_id"))
         if view == "lead":
-            team = Q(objective__team__lead=user) | Q(objective__team=membership.team_id)
+            objectives = Objective.objects.filter(Q(team__lead=user) | Q(team=membership.team_id))
+            team = Q(objective__in=objectives)
             # The team's key KPIs; a team that marked none sees its outcomes (lag KPIs).
             marked = kpis.filter(team & Q(is_key=True)).exists()
-            chosen = kpis.filter((team & Q(is_key=True) if marked else team & Q(kind="lag")) | pins)
+            chosen = (team & Q(is_key=True) if marked else team & Q(kind="lag")) | pinned
         elif view == "finance":
-            financial = Q(objective__priority__perspective=Perspective.FINANCIAL)
-            chosen = kpis.filter((financial & Q(is_key=True)) | pins)
+            objectives = Objective.objects.filter(priority__perspective=Perspective.FINANCIAL)
+            chosen = (Q(objective__in=objectives) & Q(is_key=True)) | pinned
         elif view == "member":
-            chosen = kpis.filter(Q(outcome_owner=user) | Q(data_owner=user) | pins)
+            chosen = Q(outcome_owner=user) | Q(data_owner=user) | pinned
         else:
-            chosen = kpis.filter(Q(is_key=True) | pins)
-        return list(chosen.distinct().order_by("name"))
+            chosen = Q(is_key=True) | pinned
+        return list(kpis.filter(chosen).order_by("name"))
 
 
 def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Dashboard:
@@ -146,9 +149,11 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
 def _org_statuses(org: Organization, *, perspective: str | None = None) -> list[KpiStatus]:
     """Every KPI of the organisation (or of one perspective) with its status."""
     with org_scope(org):
-        kpis = Kpi.objects.select_related("objective", "outcome_owner")
+        kpis = Kpi.objects.select_related("outcome_owner")
         if perspective:
-            kpis = kpis.filter(objective__priority__perspective=perspective)
+            kpis = kpis.filter(
+                objective__in=Objective.objects.filter(priority__perspective=perspective)
+            )
         kpis = list(kpis)
     statuses = kpi_statuses(org=org, kpis=kpis)
     return [statuses[kpi.pk] for kpi in kpis]
@@ -160,11 +165,14 @@ def _scorecard(
     """Each perspective's priorities and how many of their KPIs are green, amber, red."""
     with org_scope(org):
         priorities = list(StrategicPriority.objects.filter(is_active=True))
+        perspective_of = dict(
+            Objective.objects.filter(priority__is_active=True).values_list(
+                "pk", "priority__perspective"
+            )
+        )
     counts: dict = defaultdict(lambda: defaultdict(int))
-    by_priority = {p.pk: p.perspective for p in priorities}
     for status in statuses:
-        objective = status.kpi.objective
-        perspective = by_priority.get(objective.priority_id) if objective else None
+        perspective = perspective_of.get(status.kpi.objective_id)
         if perspective:
             counts[perspective][status.rag] += 1
     scores = []

@@ -133,7 +133,8 @@ class Target(models.Model):
     objects = ScopedManager(organization="organization")
 
     class Meta:
-        ordering = ["kpi", "period_start"]
+        # By the column, not "kpi": that would join the KPI table to sort by its name.
+        ordering = ["kpi_id", "period_start"]
         constraints = [
             models.UniqueConstraint(fields=["kpi", "period_start"], name="one_target_per_period"),
             models.CheckConstraint(

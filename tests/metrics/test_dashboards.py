@@ -116,6 +116,7 @@ def grow(world, cascade, n: int) -> None:  # noqa: ANN001
     "url",
     [
         "/o/acme/dashboard/",
+        "/o/acme/dashboard/?view=executive",
         "/o/acme/dashboard/?view=lead",
         "/o/acme/dashboard/?view=finance",
         "/o/acme/dashboard/?view=member",
