@@ -65,6 +65,7 @@ def test_schemathesis_finds_no_server_error(acme, acme_cascade, live_server, tmp
         capture_output=True,
         text=True,
         timeout=600,
+        cwd=tmp_path,  # schemathesis keeps a cache under ./.schemathesis: not in the work tree
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
