@@ -43,3 +43,28 @@ def test_an_executive_reads_the_dashboard_explores_the_cascade_and_opens_a_chart
     page.locator("#kpi-chart .main-svg").first.wait_for()
     assert page.locator("#kpi-chart .scatterlayer .trace").count() >= 2  # actual + target
     screenshot("kpi-chart")
+
+    page.goto("/o/acme/exceptions/")
+    page.locator("#exceptions").wait_for()
+    screenshot("exceptions")
+    page.goto("/o/acme/map/")
+    page.locator("svg").first.wait_for()
+    screenshot("strategy-map")
+
+
+def test_the_cascade_expands_and_collapses_from_the_keyboard(acme, acme_cascade, page, screenshot):  # noqa: ANN001, E501
+    log_in(page, acme.executive.user.username)
+    page.wait_for_url("**/o/acme/dashboard/")
+    page.goto("/o/acme/explorer/")
+    page.evaluate("window.__sameDocument = true")
+    toggle = f"#toggle-{acme_cascade.priority.pk}"
+    page.focus(toggle)
+    page.keyboard.press("Space")
+    page.get_by_text(acme_cascade.objective.title).wait_for()
+    assert page.get_attribute(toggle, "aria-expanded") == "true"
+    assert page.evaluate("document.activeElement.id") == toggle[1:]  # focus kept after the swap
+    screenshot("expanded-by-keyboard")
+    page.keyboard.press("Enter")
+    page.get_by_text(acme_cascade.objective.title).wait_for(state="detached")
+    assert page.get_attribute(toggle, "aria-expanded") == "false"
+    assert page.evaluate("window.__sameDocument") is True
