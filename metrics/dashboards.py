@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -208,15 +208,27 @@ def _my_objectives(org: Organization, membership: Membership, view: str) -> list
     return [(o, this_week.get(o.pk)) for o in objectives]
 
 
+# The kinds of exception, in the order the list shows them.
+EXCEPTION_KINDS = {
+    "red": "Red",
+    "off_twice": "Off target two periods running",
+    "stale": "Stale",
+    "low_confidence": "Low confidence",
+}
+
+
 @dataclass
 class Exception_:
     kind: str
-    label: str
     title: str
     owner: object  # the user answerable for it: the KPI's outcome owner, the objective's owner
+    detail: str
     url_kpi: uuid.UUID | None = None
     url_objective: uuid.UUID | None = None
-    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        return EXCEPTION_KINDS[self.kind]
 
     @property
     def owner_name(self) -> str:
@@ -227,28 +239,45 @@ class Exception_:
 class Exceptions:
     items: list[Exception_]
 
+    @property
+    def counts(self) -> list[tuple[str, int]]:
+        """(label, how many) of each kind present."""
+        found = Counter(item.kind for item in self.items)
+        return [(label, found[kind]) for kind, label in EXCEPTION_KINDS.items() if found[kind]]
+
 
 def exceptions_get(*, org: Organization) -> Exceptions:
     """Red KPIs, KPIs off target two periods running, stale KPIs, low-confidence objectives."""
     return Exceptions(_exceptions(org, _org_statuses(org)))
 
 
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _against_target(status: KpiStatus) -> str:
+    unit = f" {status.kpi.unit}" if status.kpi.unit else ""
+    return f"{_number(status.latest.value)}{unit} against {_number(status.target.value)}{unit}"
+
+
+def _last_value(status: KpiStatus) -> str:
+    if status.latest is None:
+        return "no value yet"
+    day = status.latest.period_date
+    return f"last value for {day.day} {day:%b %Y}"
+
+
 def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[Exception_]:
     today = org_today(org)
     items: list[Exception_] = []
     for status in statuses:
-        kpi = status.kpi
-        owner = kpi.outcome_owner
+        kpi, owner = status.kpi, status.kpi.outcome_owner
         if status.rag == Rag.RED:
-            items.append(Exception_("red", "Red", kpi.name, owner, url_kpi=kpi.pk))
+            items.append(Exception_("red", kpi.name, owner, _against_target(status), kpi.pk))
         if status.off_target_twice:
-            items.append(
-                Exception_(
-                    "off_twice", "Off target two periods running", kpi.name, owner, url_kpi=kpi.pk
-                )
-            )
+            items.append(Exception_("off_twice", kpi.name, owner, _against_target(status), kpi.pk))
         if status.stale:
-            items.append(Exception_("stale", "Stale", kpi.name, owner, url_kpi=kpi.pk))
+            items.append(Exception_("stale", kpi.name, owner, _last_value(status), kpi.pk))
     with org_scope(org):
         running = list(
             Objective.objects.select_related("owner").filter(
@@ -259,14 +288,16 @@ def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[Exception_
     for objective in running:
         checkin = latest.get(objective.pk)
         if checkin is not None and checkin.confidence <= 4:
+            detail = f"{checkin.confidence}/10: {checkin.reason}"
             items.append(
                 Exception_(
                     "low_confidence",
-                    "Low confidence",
                     objective.title,
                     objective.owner,
+                    detail,
                     url_objective=objective.pk,
-                    detail=f"{checkin.confidence}/10: {checkin.reason}",
                 )
             )
+    order = list(EXCEPTION_KINDS)
+    items.sort(key=lambda item: order.index(item.kind))  # stable: names stay in order
     return items

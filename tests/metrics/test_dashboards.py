@@ -76,9 +76,15 @@ def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_casca
     monday = today - dt.timedelta(days=today.weekday())
     MetricValueFactory(kpi=red, period_date=monday - dt.timedelta(weeks=1), value=50)
     MetricValueFactory(kpi=red, period_date=monday, value=40)
-    kinds = {(e.kind, e.title) for e in exceptions_get(org=acme.org).items}
+    exceptions = exceptions_get(org=acme.org)
+    kinds = {(e.kind, e.title) for e in exceptions.items}
     assert ("red", "Sinking") in kinds and ("off_twice", "Sinking") in kinds
     assert ("stale", acme_cascade.kpi.name) in kinds
+    details = {(e.kind, e.title): e.detail for e in exceptions.items}
+    assert details["red", "Sinking"] == "40 against 100"
+    assert details["stale", acme_cascade.kpi.name].startswith("last value for ")
+    shown = [e.kind for e in exceptions.items]
+    assert shown == sorted(shown, key=["red", "off_twice", "stale", "low_confidence"].index)
     assert ("red", acme_cascade.kpi.name) not in kinds  # amber is not an exception
 
 
