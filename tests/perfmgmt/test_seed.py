@@ -96,8 +96,29 @@ def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
     for membership in memberships:
         board = dashboard_get(org=demo, membership=membership, view=default_view(membership))
         assert len(board.cards) <= 7, (membership.user.username, len(board.cards))
-        if membership.user.username in ("ceo", "cfo", "lead"):
+        if membership.user.username in ("ceo", "cfo", "lead", "member"):
             assert board.cards, membership.user.username
+        for card in board.cards:
+            assert card.status.rag == _rag_read_directly(demo, card.status.kpi), card.status.kpi
+
+
+def _rag_read_directly(org, kpi) -> str:  # noqa: ANN001
+    """The RAG of a KPI worked out from its rows, one plain query at a time."""
+    from metrics.models import Target
+
+    with org_scope(org):
+        latest = MetricValue.objects.filter(kpi=kpi).order_by("-period_date").first()
+        if latest is None:
+            return "none"
+        target = Target.objects.filter(
+            kpi=kpi, period_start__lte=latest.period_date, period_end__gte=latest.period_date
+        ).first()
+    if target is None:
+        return "none"
+    sign = 1 if kpi.direction == "higher" else -1
+    if sign * latest.value >= sign * target.green_threshold:
+        return "green"
+    return "amber" if sign * latest.value >= sign * target.amber_threshold else "red"
 
 
 @pytest.mark.django_db

@@ -165,6 +165,7 @@ KPIS = [
         0.15,
         1.0,
         drives=("net-new-arr",),
+        data_owner="member",
     ),
     KpiSpec("win-rate", "Win rate", "%", "o2", "lag", "monthly", 21, 0.1, 0.06, 1.12),
     KpiSpec(
@@ -329,6 +330,7 @@ KPIS = [
         0.2,
         1.0,
         drives=("new-logos",),
+        data_owner="member",
     ),
     KpiSpec(
         "deploy-frequency",
