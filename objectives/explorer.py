@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class MapBox:
     status: str
     url: str = ""
     kind: str = "objective"
+    lines: list[str] = field(default_factory=list)  # the title wrapped to fit the box
 
 
 @dataclass
@@ -147,9 +149,22 @@ class StrategyMap:
     lines: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
+MAP_COLUMNS = 6
+BOX_W, BOX_H, GAP = 150, 44, 10
+BOX_CHARS = 19  # a line of the box title at 12px, leaving room for the status mark
+
+
+def _depth(node: ObjectiveNode, nodes: dict[uuid.UUID, ObjectiveNode]) -> int:
+    parent = nodes.get(node.objective.parent_id)
+    if parent is None or parent.objective.priority_id != node.objective.priority_id:
+        return 0
+    return 1 + _depth(parent, nodes)
+
+
 def strategy_map(*, org: Organization, filters: Filters, url_for) -> StrategyMap:  # noqa: ANN001
-    """Four perspective bands; priorities as boxes; their objectives beneath them, coloured by
-    the worst status of their KPIs, with a line to the priority (or parent) they serve."""
+    """Four perspective bands; priorities as bars; their objectives beneath them, a row per level
+    of the cascade (sub-objectives under their parents), coloured by the worst status of their
+    KPIs, with a line up to the objective or priority each one serves."""
     with org_scope(org):
         priorities = list(StrategicPriority.objects.all())
         objectives = _objectives(org, filters, [p.pk for p in priorities])
@@ -158,45 +173,54 @@ def strategy_map(*, org: Organization, filters: Filters, url_for) -> StrategyMap
         for root in _tree(org, filters, objectives).values()
         for n in _flatten(root)
     }
-    columns = 6
-    box_w, box_h, gap = 150, 34, 10
-    width = 40 + columns * (box_w + gap)
+    width = 40 + MAP_COLUMNS * (BOX_W + GAP)
     result = StrategyMap(width=width, height=0)
     y = 0
     for value in Perspective.values:
-        in_band = [p for p in priorities if p.perspective == value]
         band_top = y
         y += 30
-        for priority in in_band:
-            pbox = MapBox(20, y, width - 40, box_h, priority.title, "priority", kind="priority")
-            result.boxes.append(pbox)
-            y += box_h + gap
-            children = [n for n in nodes.values() if n.objective.priority_id == priority.pk]
-            positions = {}
-            for index, node in enumerate(children):
-                col, row = index % columns, index // columns
-                box = MapBox(
-                    20 + col * (box_w + gap),
-                    y + row * (box_h + gap),
-                    box_w,
-                    box_h,
-                    node.objective.title,
-                    min((s.rag for s in node.kpis), key=RAG_ORDER.get, default="none"),
-                    url=url_for(node.objective),
+        for priority in (p for p in priorities if p.perspective == value):
+            bar = MapBox(20, y, width - 40, 34, priority.title, "priority", kind="priority")
+            result.boxes.append(bar)
+            y += bar.height + GAP
+            levels: dict[int, list[ObjectiveNode]] = defaultdict(list)
+            for node in nodes.values():
+                if node.objective.priority_id == priority.pk:
+                    levels[_depth(node, nodes)].append(node)
+            placed: dict[uuid.UUID, MapBox] = {}
+            column_of: dict[uuid.UUID, int] = {}
+            for level in sorted(levels):
+                # Each sub-objective under its parent's column when that is free, else the next.
+                ordered = sorted(
+                    levels[level],
+                    key=lambda n: (column_of.get(n.objective.parent_id, 0), n.objective.title),
                 )
-                positions[node.objective.pk] = box
-                result.boxes.append(box)
-            for node in children:
-                box = positions[node.objective.pk]
-                parent = positions.get(node.objective.parent_id)
-                top_x, top_y = (
-                    (parent.x + box_w // 2, parent.y + box_h)
-                    if parent
-                    else (box.x + box_w // 2, pbox.y + box_h)
-                )
-                result.lines.append((top_x, top_y, box.x + box_w // 2, box.y))
-            rows = (len(children) + columns - 1) // columns
-            y += rows * (box_h + gap) + gap
+                row, column = 0, 0
+                for node in ordered:
+                    column = max(column, column_of.get(node.objective.parent_id, 0))
+                    if column >= MAP_COLUMNS:
+                        row, column = row + 1, 0
+                    box = MapBox(
+                        20 + column * (BOX_W + GAP),
+                        y + row * (BOX_H + GAP),
+                        BOX_W,
+                        BOX_H,
+                        node.objective.title,
+                        min((s.rag for s in node.kpis), key=RAG_ORDER.get, default="none"),
+                        url=url_for(node.objective),
+                        lines=textwrap.wrap(
+                            node.objective.title, BOX_CHARS, max_lines=2, placeholder="…"
+                        ),
+                    )
+                    above = placed.get(node.objective.parent_id, bar)
+                    top_x = above.x + BOX_W // 2 if above is not bar else box.x + BOX_W // 2
+                    result.lines.append((top_x, above.y + above.height, box.x + BOX_W // 2, box.y))
+                    placed[node.objective.pk], column_of[node.objective.pk] = box, column
+                    result.boxes.append(box)
+                    column += 1
+                if ordered:
+                    y += (row + 1) * (BOX_H + GAP)
+            y += GAP
         y += 10
         result.bands.append((Perspective(value).label, band_top, y - band_top))
     result.height = y

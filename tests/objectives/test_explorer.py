@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from objectives.explorer import Filters, strategy_map
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
 
@@ -50,12 +53,32 @@ def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade,
             team=acme.sales,
             owner=acme.lead.user,
             priority=acme_cascade.priority,
-            title=f"Objective number {i} with a long title",
+            title=f"Objective number {i} with a long title that goes on",
         )
     page = client_for(acme.viewer).get("/o/acme/map/").content.decode()
     assert page.count('class="box box-objective') == 201
-    assert "Objective number 199 with a long title" in page  # full title in the tooltip
-    assert "○ Objective number 1…</text>" in page  # boxes truncate rather than overflow
+    assert "Objective number 199 with a long title that goes on" in page  # the full title
+    # Titles wrap to two lines and the second is cut short rather than overflowing the box.
+    assert re.search(
+        r'○ Objective number 1</tspan><tspan x="\d+" dy="15">with a long title…</tspan>', page
+    )
+
+
+def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):  # noqa: ANN001
+    child = ObjectiveFactory(
+        organization=acme.org,
+        team=acme.sales,
+        owner=acme.lead.user,
+        priority=acme_cascade.priority,
+        parent=acme_cascade.objective,
+    )
+    result = strategy_map(org=acme.org, filters=Filters(), url_for=lambda o: f"/{o.pk}/")
+    boxes = {box.url: box for box in result.boxes if box.kind == "objective"}
+    parent, below = boxes[f"/{acme_cascade.objective.pk}/"], boxes[f"/{child.pk}/"]
+    assert below.y > parent.y
+    centre = lambda box: box.x + box.width // 2  # noqa: E731
+    line = (centre(parent), parent.y + parent.height, centre(below), below.y)
+    assert line in result.lines  # drawn from the parent down to the sub-objective
 
 
 def grow(world, cascade, n: int) -> None:  # noqa: ANN001
