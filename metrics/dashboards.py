@@ -7,6 +7,7 @@ import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import AbstractUser
 from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
@@ -221,7 +222,7 @@ EXCEPTION_KINDS = {
 class Exception_:
     kind: str
     title: str
-    owner: object  # the user answerable for it: the KPI's outcome owner, the objective's owner
+    owner: AbstractUser  # who answers for it: the KPI's outcome owner, the objective's owner
     detail: str
     url_kpi: uuid.UUID | None = None
     url_objective: uuid.UUID | None = None
