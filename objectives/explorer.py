@@ -212,9 +212,10 @@ def strategy_map(*, org: Organization, filters: Filters, url_for) -> StrategyMap
                             node.objective.title, BOX_CHARS, max_lines=2, placeholder="…"
                         ),
                     )
-                    above = placed.get(node.objective.parent_id, bar)
-                    top_x = above.x + BOX_W // 2 if above is not bar else box.x + BOX_W // 2
-                    result.lines.append((top_x, above.y + above.height, box.x + BOX_W // 2, box.y))
+                    # Up to the parent's bottom centre, or straight up to the priority bar.
+                    parent = placed.get(node.objective.parent_id)
+                    top = (parent or box).x + BOX_W // 2, (parent or bar).y + (parent or bar).height
+                    result.lines.append((*top, box.x + BOX_W // 2, box.y))
                     placed[node.objective.pk], column_of[node.objective.pk] = box, column
                     result.boxes.append(box)
                     column += 1
