@@ -15,6 +15,7 @@ from metrics.models import Kpi, KpiPin, Rag
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
 from reviews.selectors import current_week, latest_checkins, org_today
@@ -233,7 +234,7 @@ class Exception_:
 
     @property
     def owner_name(self) -> str:
-        return self.owner.get_full_name() or self.owner.username
+        return display_name(self.owner)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from perfmgmt.models import ApiKeyScope, Organization
 from perfmgmt.periods import Period, period_choices
+from perfmgmt.selectors import display_name
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -32,7 +33,7 @@ def org_users(org: Organization) -> QuerySet:
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:  # noqa: ANN001
-        return obj.get_full_name() or obj.username
+        return display_name(obj)
 
 
 class PeriodField(forms.ChoiceField):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
@@ -20,6 +20,11 @@ def get_or_404(queryset: QuerySet, pk: uuid.UUID | str | int, what: str) -> Any:
         return queryset.get(pk=pk)
     except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
         raise Http404(f"No such {what}.") from exc
+
+
+def display_name(user: AbstractUser) -> str:
+    """How pages, agendas and reminders name a person: full name, else username."""
+    return user.get_full_name() or user.username
 
 
 def memberships_of(user: AbstractBaseUser) -> list[Membership]:

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, Kpi
 from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery, ReminderKind
 from reviews.selectors import objectives_missing_checkin, week_start_for
@@ -118,9 +119,7 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool) -> i
     if escalate:
         missing_link = _link(org, "reviews:missing")
         for lead, objectives in by_lead.items():
-            titles = "\n".join(
-                f"- {o.title} ({o.owner.get_full_name() or o.owner})" for o in objectives
-            )
+            titles = "\n".join(f"- {o.title} ({display_name(o.owner)})" for o in objectives)
             sent += deliver(
                 org=org,
                 user=lead,

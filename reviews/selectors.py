@@ -14,7 +14,7 @@ from django.utils import timezone
 from metrics.models import Kpi
 from objectives.models import Objective
 from perfmgmt.models import Organization, Team
-from perfmgmt.selectors import get_or_404
+from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
 
@@ -63,10 +63,6 @@ def _objective_url(org: Organization, objective_id: object) -> str:
     return reverse(
         "reviews:objective-checkins", kwargs={"org_slug": org.slug, "objective_id": objective_id}
     )
-
-
-def _person(user: object) -> str:
-    return user.get_full_name() or user.username
 
 
 def _worsening(values: list[float], direction: str) -> bool:
@@ -124,7 +120,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
         item = {
             "kpi": str(kpi.pk),
             "title": kpi.name,
-            "owner": _person(kpi.outcome_owner),
+            "owner": display_name(kpi.outcome_owner),
             "url": _kpi_url(org, kpi.pk),
             "value": status.latest.value if status.latest else None,
             "target": status.target.value if status.target else None,
@@ -143,7 +139,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
                 {
                     "objective": str(objective.pk),
                     "title": objective.title,
-                    "owner": _person(objective.owner),
+                    "owner": display_name(objective.owner),
                     "url": _objective_url(org, objective.pk),
                     "confidence": checkin.confidence,
                     "reason": checkin.reason,
@@ -158,7 +154,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             {
                 "objective": str(objective.pk),
                 "title": objective.title,
-                "owner": _person(objective.owner),
+                "owner": display_name(objective.owner),
                 "team": objective.team.name,
                 "url": _objective_url(org, objective.pk),
             }
@@ -169,7 +165,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
                 {
                     "action": str(action.pk),
                     "title": action.title,
-                    "owner": _person(action.owner),
+                    "owner": display_name(action.owner),
                     "due_date": action.due_date.isoformat(),
                 }
             )
