@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics import services
-from metrics.ingestion import BatchRejected, RawValue, RowError, values_ingest
+from metrics.ingestion import BatchRejected, IngestionBusy, values_from_objects, values_ingest
 from metrics.models import Confidence, Kpi, KpiKind, MetricValue, Source, Target
 from metrics.selectors import kpi_by_ref, kpi_get, kpi_list
 from objectives.api import MemberField, ScopedPkField
@@ -225,14 +225,36 @@ INGEST_RESULT = inline_serializer(
 
 def _ingest(view: OrgAPIView, items: Any) -> Response:
     """The one ingestion service; a key writes as itself, a person as their membership."""
+    if not isinstance(items, list):
+        raise exceptions.ValidationError({"values": "Send a list of value objects."})
+    if len(items) > settings.API_MAX_BATCH:
+        raise exceptions.ValidationError(
+            {"values": f"At most {settings.API_MAX_BATCH} values per request ({len(items)} sent)."}
+        )
     actor = view.membership if view.api_key is None else None
+    rows, errors = values_from_objects(items)
     try:
-        rows = _raw_rows(items)
-        result = values_ingest(org=view.org, rows=rows, source=Source.API, actor=actor)
+        result = values_ingest(
+            org=view.org, rows=rows, source=Source.API, actor=actor, errors=errors
+        )
     except BatchRejected as rejected:
         return Response(
-            {"detail": str(rejected), "errors": [e.as_dict() for e in rejected.errors]},
+            {
+                "detail": str(rejected),
+                "error_count": rejected.error_count,
+                "truncated": rejected.truncated,
+                "errors": [e.as_dict() for e in rejected.errors],
+            },
             status=status.HTTP_400_BAD_REQUEST,
+        )
+    except IngestionBusy as busy:
+        return Response(
+            {
+                "detail": "Other writes to the same values are in progress; nothing was written. "
+                "Send the batch again."
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(busy.retry_after)},
         )
     return Response(
         {
@@ -242,36 +264,6 @@ def _ingest(view: OrgAPIView, items: Any) -> Response:
             "unchanged": result.unchanged,
         }
     )
-
-
-REQUIRED = ("kpi", "period_date", "value")
-OPTIONAL = ("confidence", "note", "measured_at")
-
-
-def _raw_rows(items: Any) -> list[RawValue]:
-    """Turn JSON objects into rows; malformed objects are reported by row and field."""
-    if not isinstance(items, list):
-        raise exceptions.ValidationError({"values": "Send a list of value objects."})
-    if len(items) > settings.API_MAX_BATCH:
-        raise exceptions.ValidationError(
-            {"values": f"At most {settings.API_MAX_BATCH} values per request ({len(items)} sent)."}
-        )
-    errors: list[RowError] = []
-    rows: list[RawValue] = []
-    allowed = set(REQUIRED + OPTIONAL)
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            errors.append(RowError(index, "values", "must be an object"))
-            continue
-        missing = [name for name in REQUIRED if name not in item]
-        unknown = sorted(set(item) - allowed)
-        errors += [RowError(index, name, "this field is required") for name in missing]
-        errors += [RowError(index, name, "unknown field") for name in unknown]
-        if not missing and not unknown:
-            rows.append(RawValue(**item))
-    if errors:
-        raise BatchRejected(errors)
-    return rows
 
 
 class ValueListAPI(OrgAPIView):

@@ -1,23 +1,33 @@
 """The one ingestion service: API, forms, CSV import and scheduled pulls all write values here.
 
 A batch is validated whole before anything is written; a bad row rejects the batch and every bad
-row is reported with its index, field and reason. Writing is an upsert on (organisation, KPI,
+row is reported with its index, field and reason, structural faults (a missing or unknown field)
+and value faults alike, up to MAX_REPORTED_ERRORS. Writing is an upsert on (organisation, KPI,
 period date): the same batch again changes nothing, a changed value updates, and a value measured
 earlier than the stored one never overwrites it.
+
+Concurrency: rows are written in one order, (KPI, period date), so two batches that overlap take
+their row locks in the same sequence and wait for each other instead of deadlocking. Should
+PostgreSQL still report a deadlock or serialization failure (a trigger, another writer), the
+write is retried in a savepoint a few times; if it cannot win, `IngestionBusy` says to come back
+later and nothing of the batch is written.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import math
+import random
+import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from metrics.models import Confidence, Kpi, MetricValue, Source
@@ -25,21 +35,40 @@ from perfmgmt.models import Membership, Organization
 from perfmgmt.periods import cadence_period_start
 from perfmgmt.permissions import can_record_value
 from perfmgmt.tenancy import org_scope
+from perfmgmt.validation import EARLIEST_DATE, ensure_date_in_window
 
-EARLIEST_DATE = dt.date(1900, 1, 1)
+logger = logging.getLogger(__name__)
+
 MAX_DAYS_AHEAD = 400
+# A batch may have 50,000 bad rows; the answer names this many and counts the rest.
+MAX_REPORTED_ERRORS = 1000
+# Deadlock / serialization failure: tries before giving up with IngestionBusy.
+WRITE_ATTEMPTS = 5
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
 MAX_ABS_VALUE = 1e15  # money in cents of a large company still fits; beyond is a unit mistake
 NOTE_MAX = 500
 CONFIDENCES = frozenset(Confidence.values)
+
+
+class _Missing:
+    """A required field the client left out (distinct from an explicit null)."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+REQUIRED_FIELDS = ("kpi", "period_date", "value")
+OPTIONAL_FIELDS = ("confidence", "note", "measured_at")
 
 
 @dataclass(frozen=True)
 class RawValue:
     """One value as a client sent it: `kpi` is a KPI id or its org-unique key."""
 
-    kpi: Any
-    period_date: Any
-    value: Any
+    kpi: Any = MISSING
+    period_date: Any = MISSING
+    value: Any = MISSING
     confidence: Any = None
     note: Any = ""
     measured_at: Any = None
@@ -56,15 +85,23 @@ class RowError:
 
 
 class BatchRejected(Exception):
-    """Nothing of the batch was written; `errors` names every bad row."""
+    """Nothing of the batch was written; `errors` names the bad rows (at most
+    MAX_REPORTED_ERRORS of them, in row order) and `error_count` counts them all."""
 
     def __init__(self, errors: Sequence[RowError]) -> None:
-        self.errors = list(errors)
+        ordered = sorted(errors, key=lambda error: error.index)
+        self.error_count = len(ordered)
+        self.errors = ordered[:MAX_REPORTED_ERRORS]
+        self.bad_rows = len({error.index for error in ordered})
         first = self.errors[0]
         super().__init__(
-            f"{len(self.errors)} bad row(s); "
+            f"{self.bad_rows} bad row(s), {self.error_count} error(s); "
             f"first: row {first.index}, {first.field}: {first.message}"
         )
+
+    @property
+    def truncated(self) -> bool:
+        return self.error_count > len(self.errors)
 
     def as_validation_error(self) -> ValidationError:
         """For a one-row form: the errors keyed by field."""
@@ -74,16 +111,44 @@ class BatchRejected(Exception):
         return ValidationError(by_field)
 
 
+class IngestionBusy(Exception):
+    """The batch kept losing to concurrent writers; nothing was written. Try again shortly."""
+
+    retry_after = 2  # seconds a client should wait before sending the batch again
+
+
 @dataclass
 class IngestResult:
     received: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
+
+
+def values_from_objects(items: Any) -> tuple[list[RawValue | None], list[RowError]]:
+    """JSON objects (the API, JSON pulls) → rows, with structural faults named by row and field.
+
+    A row with a missing or unknown field is still returned (missing fields as MISSING), so its
+    other fields are checked too and the client hears of every fault in one answer; an item that
+    is not an object becomes None, which validation skips.
+    """
+    rows: list[RawValue | None] = []
+    errors: list[RowError] = []
+    allowed = {*REQUIRED_FIELDS, *OPTIONAL_FIELDS}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.append(RowError(index, "values", "must be an object"))
+            rows.append(None)
+            continue
+        unknown = [name for name in item if name not in allowed]
+        errors += [RowError(index, str(name), "unknown field") for name in unknown]
+        rows.append(RawValue(**{name: item[name] for name in allowed if name in item}))
+    return rows, errors
 
 
 def _parse_value(raw: Any) -> float:
+    if raw is MISSING:
+        raise ValueError("this field is required")
     if isinstance(raw, bool) or not isinstance(raw, int | float):
         raise ValueError("must be a number")
     try:
@@ -98,6 +163,8 @@ def _parse_value(raw: Any) -> float:
 
 
 def _parse_date(raw: Any, today: dt.date) -> dt.date:
+    if raw is MISSING:
+        raise ValueError("this field is required")
     if isinstance(raw, dt.datetime):
         raise ValueError("must be a date (YYYY-MM-DD), not a date-time")
     if isinstance(raw, str):
@@ -124,6 +191,7 @@ def _parse_measured_at(raw: Any) -> dt.datetime | None:
         raise ValueError("must be an ISO 8601 date-time")
     if timezone.is_naive(raw):
         raise ValueError("must carry a time zone offset (e.g. 2026-11-02T09:00:00Z)")
+    ensure_date_in_window(raw)
     return raw
 
 
@@ -152,25 +220,33 @@ def _resolve_kpis(org: Organization, refs: Iterable[Any]) -> dict[str, Kpi]:
 def values_validate(
     *,
     org: Organization,
-    rows: Sequence[RawValue],
+    rows: Sequence[RawValue | None],
     actor: Membership | None = None,
+    errors: Sequence[RowError] = (),
 ) -> tuple[list[tuple], list[RowError]]:
-    """Check every row; return the normalised rows to write and the errors found.
+    """Check every row; return the normalised rows to write and the errors found, `errors`
+    (what a parser found before, see values_from_objects) among them.
 
     This loop runs for every value of a 50,000-value batch, so it stays plain: no per-row
-    objects beyond the result tuple.
+    objects beyond the result tuple. A None row (not an object) was reported by its parser.
     """
     today = timezone.localdate()
-    kpis = _resolve_kpis(org, {row.kpi for row in rows if isinstance(row.kpi, str | uuid.UUID)})
+    refs = {row.kpi for row in rows if row is not None and isinstance(row.kpi, str | uuid.UUID)}
+    kpis = _resolve_kpis(org, refs)
     allowed = {kpi.pk: actor is None or can_record_value(actor, kpi) for kpi in kpis.values()}
     clean: list[tuple] = []
-    errors: list[RowError] = []
+    parsed_bad = {error.index for error in errors}
+    errors = list(errors)
     seen: dict[tuple, int] = {}
     for index, row in enumerate(rows):
+        if row is None:
+            continue
         bad = len(errors)
         ref = row.kpi
         kpi = kpis.get(str(ref)) if isinstance(ref, str | uuid.UUID) else None
-        if kpi is None:
+        if ref is MISSING:
+            errors.append(RowError(index, "kpi", "this field is required"))
+        elif kpi is None:
             errors.append(RowError(index, "kpi", f"no KPI {ref!r} in this organisation"))
         elif not allowed[kpi.pk]:
             errors.append(RowError(index, "kpi", "you may not record values for this KPI"))
@@ -194,7 +270,7 @@ def values_validate(
         note = row.note or ""
         if not isinstance(note, str) or len(note) > NOTE_MAX or "\x00" in note:
             errors.append(RowError(index, "note", f"must be text of at most {NOTE_MAX} characters"))
-        if len(errors) > bad:
+        if len(errors) > bad or index in parsed_bad:
             continue
         period = cadence_period_start(kpi.cadence, day)
         first = seen.setdefault((kpi.pk, period), index)
@@ -225,6 +301,7 @@ WITH written AS (
     SELECT %(org)s, kpi_id, period_date, value, confidence, note, measured_at,
            %(source)s, %(recorded_by)s, %(now)s, %(now)s
     FROM metrics_ingest_stage
+    ORDER BY kpi_id, period_date  -- one lock order for every batch: waits, never deadlocks
     ON CONFLICT (organization_id, kpi_id, period_date) DO UPDATE SET
         value = EXCLUDED.value,
         confidence = EXCLUDED.confidence,
@@ -261,24 +338,12 @@ def _copy_text(rows: list[tuple]) -> io.StringIO:
     )
 
 
-@transaction.atomic
-def values_ingest(
-    *,
-    org: Organization,
-    rows: Sequence[RawValue],
-    source: str,
-    actor: Membership | None = None,
-) -> IngestResult:
-    """Validate the whole batch, then COPY it into a staging table and upsert it with one
-    INSERT … ON CONFLICT: the same statements whether the batch has one row or 50,000."""
-    if source not in Source.values:
-        raise ValueError(f"unknown source {source!r}")
-    clean, errors = values_validate(org=org, rows=rows, actor=actor)
-    if errors:
-        raise BatchRejected(errors)
-    result = IngestResult(received=len(rows))
-    if not clean:
-        return result
+def _retryable(exc: OperationalError) -> bool:
+    return getattr(exc.__cause__, "pgcode", None) in RETRYABLE_SQLSTATES
+
+
+def _write(org: Organization, clean: list[tuple], source: str, actor: Membership | None) -> tuple:
+    """COPY the rows into the staging table and upsert them; (inserted, written)."""
     with connection.cursor() as cursor:
         cursor.execute(STAGE_SQL)
         cursor.copy_expert(COPY_SQL, _copy_text(clean))
@@ -291,7 +356,46 @@ def values_ingest(
                 "now": timezone.now(),
             },
         )
-        inserted, written = cursor.fetchone()
+        return cursor.fetchone()
+
+
+def values_ingest(
+    *,
+    org: Organization,
+    rows: Sequence[RawValue | None],
+    source: str,
+    actor: Membership | None = None,
+    errors: Sequence[RowError] = (),
+) -> IngestResult:
+    """Validate the whole batch, then COPY it into a staging table and upsert it with one
+    INSERT … ON CONFLICT: the same statements whether the batch has one row or 50,000.
+
+    `errors` are faults a parser already found (see values_from_objects); they are reported
+    together with validation's. Raises BatchRejected or IngestionBusy, writing nothing.
+    """
+    if source not in Source.values:
+        raise ValueError(f"unknown source {source!r}")
+    clean, errors = values_validate(org=org, rows=rows, actor=actor, errors=errors)
+    if errors:
+        raise BatchRejected(errors)
+    result = IngestResult(received=len(rows))
+    if not clean:
+        return result
+    # Sorted here too, so the staging table (and any trigger) sees the rows in lock order.
+    clean.sort(key=lambda row: (str(row[0]), row[1]))
+    for attempt in range(1, WRITE_ATTEMPTS + 1):
+        try:
+            # A savepoint when the caller holds a transaction, so a lost round can be retried.
+            with transaction.atomic():
+                inserted, written = _write(org, clean, source, actor)
+            break
+        except OperationalError as exc:
+            if not _retryable(exc):
+                raise
+            logger.warning("ingestion lost a lock race (attempt %d): %s", attempt, exc)
+            if attempt == WRITE_ATTEMPTS:
+                raise IngestionBusy from exc
+            time.sleep(random.uniform(0.02, 0.1) * attempt)
     result.inserted = inserted
     result.updated = written - inserted
     result.unchanged = len(clean) - written

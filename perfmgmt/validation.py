@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -55,3 +56,20 @@ def ensure_members(org: Organization, **users: Any) -> None:
     }
     if errors:
         raise ValidationError(errors)
+
+
+# The window of dates and timestamps any input may carry. Outside it a value is a typing mistake
+# (year 0001, 9999) that PostgreSQL would store but Python could not read back or step past.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def ensure_date_in_window(value: dt.date) -> None:
+    """Raise ValueError for a date (or a date-time, compared in UTC) outside the window."""
+    message = f"must lie between {EARLIEST_DATE} and {LATEST_DATE}"
+    try:
+        day = value.astimezone(dt.UTC).date() if isinstance(value, dt.datetime) else value
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is a day before year 1 in UTC
+        raise ValueError(message) from exc
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(message)

@@ -78,6 +78,66 @@ def test_a_bad_row_rejects_the_batch_and_is_named(acme, weekly, key_client, row_
     assert count(acme) == before
 
 
+def test_every_bad_row_of_a_batch_is_named_in_one_answer(acme, weekly, globex_cascade, key_client):  # noqa: ANN001, E501
+    good = '{"kpi": "weekly", "period_date": "2026-11-09", "value": 1}'
+    bad = [
+        ('{"kpi": "weekly", "period_date": "2026-10-05", "value": NaN}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-10-12", "value": Infinity}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-10-19", "value": "1e400"}', "value"),
+        ('{"kpi": "weekly", "period_date": "2026-10-26", "value": 1e400}', "value"),
+        (f'{{"kpi": "{globex_cascade.kpi.pk}", "period_date": "2026-11-02", "value": 1}}', "kpi"),
+        ('{"kpi": "weekly", "period_date": "not-a-date", "value": 1}', "period_date"),
+        ('{"kpi": "weekly", "period_date": "9999-12-31", "value": 1}', "period_date"),
+        ('{"kpi": "weekly", "period_date": "2026-09-07", "value": 1, "extra": 1}', "extra"),
+        ('{"kpi": "weekly", "period_date": "2026-09-14"}', "value"),
+        ("[1, 2]", "values"),
+    ]
+    body = '{"values": [' + ", ".join([good] + [row for row, _ in bad]) + "]}"
+    response = post_raw(key_client(acme), body)
+    assert response.status_code == 400
+    answer = response.json()
+    assert [(e["row"], e["field"]) for e in answer["errors"]] == [
+        (index, field) for index, (_, field) in enumerate(bad, start=1)
+    ]
+    assert (answer["error_count"], answer["truncated"]) == (len(bad), False)
+    assert count(acme) == 1
+
+
+def test_a_row_can_carry_several_faults_and_all_are_named(acme, weekly, key_client):  # noqa: ANN001
+    body = {"values": [{"kpi": "nope", "period_date": "someday", "colour": "red"}]}
+    response = key_client(acme).post(BULK, body, format="json")
+    fields = sorted(e["field"] for e in response.json()["errors"])
+    assert fields == ["colour", "kpi", "period_date", "value"]
+
+
+def test_reported_errors_are_capped_and_counted(acme, weekly, key_client):  # noqa: ANN001
+    from metrics.ingestion import MAX_REPORTED_ERRORS
+
+    rows = [{"kpi": "weekly", "period_date": "bad", "value": 1}] * (MAX_REPORTED_ERRORS + 5)
+    answer = key_client(acme).post(BULK, {"values": rows}, format="json").json()
+    assert len(answer["errors"]) == MAX_REPORTED_ERRORS
+    assert (answer["error_count"], answer["truncated"]) == (MAX_REPORTED_ERRORS + 5, True)
+    assert answer["errors"][-1]["row"] == MAX_REPORTED_ERRORS - 1
+
+
+@pytest.mark.parametrize(
+    "measured_at",
+    [
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:00:00-05:00",
+        "1899-12-31T23:59:59Z",
+        "2200-01-01T00:00:00Z",
+    ],
+)
+def test_a_timestamp_outside_the_window_is_refused(acme, weekly, key_client, measured_at):  # noqa: ANN001
+    row = {"kpi": "weekly", "period_date": "2026-11-09", "value": 1, "measured_at": measured_at}
+    response = key_client(acme).post(BULK, {"values": [row]}, format="json")
+    assert response.status_code == 400
+    assert [(e["row"], e["field"]) for e in response.json()["errors"]] == [(0, "measured_at")]
+    assert count(acme) == 1
+    assert key_client(acme).get("/api/v1/o/acme/values/").status_code == 200
+
+
 def test_a_foreign_kpi_is_unknown_here(acme, weekly, globex_cascade, key_client):  # noqa: ANN001
     body = {
         "values": [{"kpi": str(globex_cascade.kpi.pk), "period_date": "2026-11-09", "value": 1}]
