@@ -22,48 +22,23 @@ import datetime as dt
 import io
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import requests
+from common import ROOT, free_port, gunicorn, recreate_database, scratch_url, wait_for
 
-ROOT = Path(__file__).resolve().parents[1]
 KPIS = 2_000
 WEEKS = 100
 BATCH = 10_000
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))
 WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
 SINGLE_POSTS = 200
-
-
-def scratch_url(base: str) -> tuple[str, str]:
-    parts = urlparse(base)
-    name = f"{parts.path.lstrip('/') or 'postgres'}_bench_ingest"
-    return name, urlunparse(parts._replace(path=f"/{name}"))
-
-
-def recreate_database(base: str, name: str, *, create: bool = True) -> None:
-    conn = psycopg2.connect(base)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def build_world(env: dict[str, str]) -> tuple[str, list[str]]:
@@ -109,17 +84,6 @@ def rows() -> list[dict]:
         for k in range(KPIS)
         for w, day in enumerate(weeks)
     ]
-
-
-def wait_for(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
 
 
 def push_api(base: str, secret: str, batches: list[bytes]) -> float:
@@ -171,7 +135,7 @@ def main() -> None:
     base = os.environ.get("DATABASE_URL")
     if not base:
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the scratch database is made there).")
-    name, url = scratch_url(base)
+    name, url = scratch_url(base, "bench_ingest")
     recreate_database(base, name)
     port = free_port()
     env = {
@@ -189,24 +153,7 @@ def main() -> None:
     bodies = [
         json.dumps({"values": data[i : i + BATCH]}).encode() for i in range(0, len(data), BATCH)
     ]
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "perfmgmt.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(WORKERS),
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    server = gunicorn(env, port, WORKERS)
     api = f"http://127.0.0.1:{port}/api/v1/o/bench"
     try:
         wait_for(f"http://127.0.0.1:{port}/healthz")

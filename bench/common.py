@@ -1,0 +1,70 @@
+"""What the benchmarks share: a scratch database on the server of DATABASE_URL, a free port,
+gunicorn on loopback, and waiting for it to answer."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def scratch_url(base: str, suffix: str) -> tuple[str, str]:
+    parts = urlparse(base)
+    name = f"{parts.path.lstrip('/') or 'postgres'}_{suffix}"
+    return name, urlunparse(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(base: str, name: str, *, create: bool = True) -> None:
+    conn = psycopg2.connect(base)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            cur.execute(f'CREATE DATABASE "{name}"')
+    conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "perfmgmt.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
+def wait_for(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
