@@ -115,6 +115,14 @@ class IngestionBusy(Exception):
     """The batch kept losing to concurrent writers; nothing was written. Try again shortly."""
 
     retry_after = 2  # seconds a client should wait before sending the batch again
+    message = "Others are saving the same values right now; nothing was saved. Try again."
+
+    def __init__(self) -> None:
+        super().__init__(self.message)
+
+    def as_validation_error(self) -> ValidationError:
+        """For a form: a fault of the whole submission, not of one field."""
+        return ValidationError(self.message)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.utils.cache import patch_vary_headers
 
 from metrics import services
 from metrics.forms import KpiForm, TargetForm, ValueForm
-from metrics.ingestion import BatchRejected, metric_value_record
+from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
 from metrics.selectors import kpi_get, kpi_pinned, kpi_values_page
@@ -130,7 +130,7 @@ def value_record(request: HttpRequest, kpi_id: str) -> HttpResponse:
             return metric_value_record(
                 org=request.org, actor=request.membership, kpi=kpi, **f.cleaned_data
             )
-        except BatchRejected as exc:
+        except (BatchRejected, IngestionBusy) as exc:
             raise exc.as_validation_error() from exc
 
     return service_form_page(

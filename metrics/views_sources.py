@@ -10,7 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from metrics.forms import CsvImportForm, DataSourceForm
-from metrics.ingestion import BatchRejected, RawValue, values_ingest, values_validate
+from metrics.ingestion import (
+    BatchRejected,
+    IngestionBusy,
+    RawValue,
+    values_ingest,
+    values_validate,
+)
 from metrics.models import DataSource, Source
 from metrics.sources import source_list, source_runs, source_save
 from perfmgmt.forms import apply_service_errors
@@ -108,6 +114,8 @@ def csv_import(request: HttpRequest) -> HttpResponse:
                 )
             except BatchRejected as rejected:
                 context["errors"] = rejected.errors
+            except IngestionBusy as busy:
+                context["problems"] = [busy.message]
             else:
                 context.update(done=result, rows=[], text="")
     return render(request, "metrics/value_import.html", context)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from metrics.ingestion import BatchRejected, RawValue, values_ingest
+from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
 from metrics.models import Kpi, Source
 from objectives.models import Objective
 from perfmgmt.models import Membership, Organization, Team
@@ -129,6 +129,8 @@ def checkin_submit(
             raise ValidationError(
                 {f"value_{values[e.index].kpi.key}": e.message for e in exc.errors}
             ) from exc
+        except IngestionBusy as busy:
+            raise busy.as_validation_error() from busy
     return checkin
 
 
