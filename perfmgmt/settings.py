@@ -229,10 +229,19 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-sources": {"task": "metrics.tasks.sources_dispatch", "schedule": 60.0},
     "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
 }
+# A task still marked as running this long after it started is dead: the hard time limit would
+# have stopped it, and the margin covers clocks and the kill itself. Past it the sweep closes a
+# pull's run.
+TASK_LOST_AFTER = CELERY_TASK_TIME_LIMIT + 15
 # Pulls: HTTP timeout, largest document read, and failures in a row before the owner is told.
 SOURCE_HTTP_TIMEOUT = env_int("SOURCE_HTTP_TIMEOUT", 15)
 SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 20 * 1024 * 1024)
 SOURCE_FAILURES_BEFORE_ALERT = env_int("SOURCE_FAILURES_BEFORE_ALERT", 3)
+# Attempts of one scheduled pull (transient errors, lost workers) before the slot is given up.
+SOURCE_PULL_MAX_ATTEMPTS = env_int("SOURCE_PULL_MAX_ATTEMPTS", 3)
+# Seconds a queued pull may wait for a worker before the sweep assumes the broker lost it and
+# hands it out again (a duplicate is harmless: the run is taken once).
+SOURCE_REQUEUE_AFTER = env_int("SOURCE_REQUEUE_AFTER", 180)
 # Hours after the check-in hour before a missing check-in is escalated to the team lead.
 CHECKIN_ESCALATION_HOURS = env_int("CHECKIN_ESCALATION_HOURS", 24)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
