@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from metrics.models import Kpi, KpiLink, MetricValue, Target, TargetChange
+from metrics.models import IngestionRun, Kpi, KpiLink, MetricValue, Target, TargetChange
 
 
 @admin.register(Kpi)
@@ -46,3 +46,15 @@ class MetricValueAdmin(admin.ModelAdmin):
     list_select_related = ["kpi", "organization"]
     raw_id_fields = ["kpi", "recorded_by"]
     show_full_result_count = False
+
+
+@admin.register(IngestionRun)
+class IngestionRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "slot", "attempt", "status", "queued_at", "started_at", "finished_at"]
+    list_filter = ["organization", "status"]
+    list_select_related = ["source"]
+    search_fields = ["source__name", "error"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+        return False  # the run log is written by the pulls and the sweep only

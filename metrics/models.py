@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from objectives.models import Objective
@@ -260,6 +261,7 @@ class SourceKind(models.TextChoices):
 
 class RunStatus(models.TextChoices):
     NEVER = "never", "Never run"
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     OK = "ok", "Succeeded"
     FAILED = "failed", "Failed"
@@ -308,16 +310,28 @@ class DataSource(models.Model):
 
 
 class IngestionRun(models.Model):
-    """One pull (or one attempt of it): the run log people read when numbers are missing."""
+    """One attempt of one pull: the run log people read when numbers are missing.
+
+    The row is written when the pull is claimed (`queued`), in the same transaction that moves
+    the source's `next_run_at`, so the work to do is on record before the broker hears of it.
+    A worker turns it `running` with a conditional UPDATE (a duplicate delivery finds it taken)
+    and closes it `ok` or `failed`; a retry is a new row with the next attempt number.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs")
     slot = models.DateTimeField(help_text="The scheduled time this pull was for.")
     attempt = models.PositiveSmallIntegerField(default=1)
-    started_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField(
+        default=timezone.now,
+        help_text="When it was last handed to the broker (or its retry falls due); the sweep "
+        "hands a run out again if it is still queued a while after this.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
@@ -325,10 +339,24 @@ class IngestionRun(models.Model):
     objects = ScopedManager(organization="organization")
 
     class Meta:
-        ordering = ["-started_at"]
+        ordering = ["-queued_at", "-attempt"]
+        constraints = [
+            # Attempts are numbered from the database; two sweeps cannot both add attempt n.
+            models.UniqueConstraint(
+                fields=["organization", "source", "slot", "attempt"], name="one_run_per_attempt"
+            )
+        ]
+        indexes = [
+            # The sweep reads only the open runs, a handful among months of history.
+            models.Index(
+                fields=["status", "due_at"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="ingestionrun_open",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.source_id} {self.slot:%Y-%m-%d %H:%M} {self.status}"
+        return f"{self.source_id} {self.slot:%Y-%m-%d %H:%M} #{self.attempt} {self.status}"
 
 
 class KpiPin(models.Model):

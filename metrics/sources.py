@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import zoneinfo
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -94,11 +95,13 @@ def source_save(
     return source
 
 
-def sources_claim_due(*, now: dt.datetime | None = None) -> list[tuple[int, str, str]]:
-    """Claim every due pull once: (org_id, source_id, slot) for each claimed.
+def sources_claim_due(*, now: dt.datetime | None = None) -> list[IngestionRun]:
+    """Claim every due pull once and record it as a queued run; returns the runs to enqueue.
 
     The claim moves `next_run_at` on with a conditional UPDATE that only succeeds if nobody moved
-    it first, so two beats (or a retried dispatcher) never pull a source twice for one slot.
+    it first, so two beats (or a retried dispatcher) never pull a source twice for one slot. The
+    queued `IngestionRun` commits in the same transaction: if the broker never hears of it, the
+    sweep (`runs_sweep`) still finds it.
     """
     now = now or timezone.now()
     claimed = []
@@ -111,12 +114,99 @@ def sources_claim_due(*, now: dt.datetime | None = None) -> list[tuple[int, str,
         for source in due:
             slot = source.next_run_at
             following = next_run_after(source, max(slot, now))
-            won = DataSource.objects.filter(pk=source.pk, next_run_at=slot).update(
-                next_run_at=following
-            )
-            if won == 1:
-                claimed.append((source.organization_id, str(source.pk), slot.isoformat()))
+            with transaction.atomic():
+                won = DataSource.objects.filter(pk=source.pk, next_run_at=slot).update(
+                    next_run_at=following
+                )
+                if won == 1:
+                    claimed.append(
+                        IngestionRun.objects.create(
+                            organization_id=source.organization_id,
+                            source=source,
+                            slot=slot,
+                            attempt=1,
+                            queued_at=now,
+                            due_at=now,
+                        )
+                    )
     return claimed
+
+
+def retry_delay(attempt: int) -> int:
+    """Seconds before attempt `attempt + 1` of a pull whose attempt `attempt` failed."""
+    return min(5 * 2 ** (attempt - 1), 60)
+
+
+def runs_sweep(*, now: dt.datetime | None = None) -> list[IngestionRun]:
+    """Find pulls that were claimed but never started or never finished; returns the runs to
+    (re)enqueue.
+
+    - queued past `SOURCE_REQUEUE_AFTER` since it was last handed out: the broker lost the task
+      (Redis restarted, the publish failed). It is handed out again; if the first message turns
+      up after all, the worker's conditional claim makes it a no-op.
+    - running past `TASK_LOST_AFTER` (the hard time limit and a margin): no worker can still be
+      on it, it died or was killed. The run is closed as failed and the next attempt queued.
+
+    Every change is a conditional UPDATE on the value read, so two sweeps never both act.
+    """
+    now = now or timezone.now()
+    to_enqueue = []
+    with scopes_disabled():
+        stale_queued = IngestionRun.objects.filter(
+            status=RunStatus.QUEUED,
+            due_at__lt=now - dt.timedelta(seconds=settings.SOURCE_REQUEUE_AFTER),
+        )
+        for run in stale_queued:
+            handed_out = IngestionRun.objects.filter(
+                pk=run.pk, status=RunStatus.QUEUED, due_at=run.due_at
+            ).update(due_at=now)
+            if handed_out == 1:
+                run.due_at = now
+                to_enqueue.append(run)
+        lost = IngestionRun.objects.select_related("source__organization").filter(
+            status=RunStatus.RUNNING,
+            started_at__lt=now - dt.timedelta(seconds=settings.TASK_LOST_AFTER),
+        )
+        for run in lost:
+            following = run_abandon(
+                run=run, error="The worker was lost or the pull timed out.", now=now
+            )
+            if following is not None:
+                to_enqueue.append(following)
+    return to_enqueue
+
+
+def run_abandon(
+    *, run: IngestionRun, error: str, now: dt.datetime | None = None
+) -> IngestionRun | None:
+    """Close a running attempt that will never finish as failed; returns the next attempt,
+    queued, or None when the attempts are used up (or someone else closed it first)."""
+    now = now or timezone.now()
+    source = run.source
+    with transaction.atomic():
+        if not _finish(run, source, RunStatus.FAILED, error, now=now):
+            return None
+        return _next_attempt(run, now=now)
+
+
+def source_pull_timed_out(*, org: Organization, run_id: str) -> IngestionRun | None:
+    """The worker's soft time limit cut a pull short: close it and queue the next attempt."""
+    with org_scope(org):
+        run = IngestionRun.objects.select_related("source__organization").get(pk=run_id)
+        return run_abandon(run=run, error="The pull took longer than the task time limit.")
+
+
+def _next_attempt(run: IngestionRun, *, now: dt.datetime) -> IngestionRun | None:
+    if run.attempt >= settings.SOURCE_PULL_MAX_ATTEMPTS:
+        return None
+    return IngestionRun.objects.create(
+        organization_id=run.organization_id,
+        source_id=run.source_id,
+        slot=run.slot,
+        attempt=run.attempt + 1,
+        queued_at=now,
+        due_at=now + dt.timedelta(seconds=retry_delay(run.attempt)),
+    )
 
 
 def _fetch(source: DataSource) -> bytes:
@@ -194,41 +284,76 @@ def source_rows(source: DataSource, records: list[dict]) -> list[RawValue]:
     return rows
 
 
-def source_pull(
-    *, org: Organization, source_id: str, slot: dt.datetime, attempt: int = 1
-) -> IngestionRun:
-    """Pull one source for one slot and record the run. Raises TransientSourceError (after
-    recording the failed attempt) when a retry may help."""
+@dataclass(frozen=True)
+class Pull:
+    """What one delivery of a pull task did: the run it ran (None: a duplicate delivery found
+    the run taken, nothing done) and the next attempt queued after a transient failure."""
+
+    run: IngestionRun | None
+    retry: IngestionRun | None = None
+
+
+def source_pull(*, org: Organization, run_id: str, now: dt.datetime | None = None) -> Pull:
+    """Run one queued attempt of a pull and record its outcome on the run.
+
+    The run is taken with a conditional UPDATE (queued → running), so a task delivered twice runs
+    once. Values go through the one ingestion upsert, so an attempt that repeats the work of a
+    lost one never duplicates a value. A transient error (source unreachable, 5xx) closes this
+    attempt as failed and queues the next one, up to SOURCE_PULL_MAX_ATTEMPTS.
+    """
+    now = now or timezone.now()
     with org_scope(org):
-        source = DataSource.objects.select_related("organization").get(pk=source_id)
-        run = IngestionRun.objects.create(
-            organization=org, source=source, slot=slot, attempt=attempt
+        taken = IngestionRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+            status=RunStatus.RUNNING, started_at=now
         )
+        if taken == 0:
+            return Pull(run=None)
+        run = IngestionRun.objects.select_related("source__organization").get(pk=run_id)
+    source = run.source
     try:
         records = _records(source, _fetch(source))
         rows = source_rows(source, records)
         run.rows_read = len(rows)
-        result = values_ingest(org=org, rows=rows, source=Source.PULL)
+        with transaction.atomic():
+            # The values and the run's "ok" commit together: the log never claims a write
+            # that did not happen.
+            result = values_ingest(org=org, rows=rows, source=Source.PULL)
+            run.rows_written = result.inserted + result.updated
+            _finish(run, source, RunStatus.OK, "")
     except BatchRejected as rejected:
         details = "; ".join(f"row {e.index} {e.field}: {e.message}" for e in rejected.errors[:20])
         _finish(run, source, RunStatus.FAILED, f"Nothing written. {details}")
     except SourceDataError as exc:
         _finish(run, source, RunStatus.FAILED, str(exc))
     except TransientSourceError as exc:
-        _finish(run, source, RunStatus.FAILED, str(exc))
-        raise
-    else:
-        run.rows_written = result.inserted + result.updated
-        _finish(run, source, RunStatus.OK, "")
-    return run
+        with transaction.atomic():
+            _finish(run, source, RunStatus.FAILED, str(exc))
+            return Pull(run=run, retry=_next_attempt(run, now=timezone.now()))
+    return Pull(run=run)
 
 
-def _finish(run: IngestionRun, source: DataSource, status: str, error: str) -> None:
-    now = timezone.now()
-    run.status, run.error, run.finished_at = status, error, now
-    run.save()
-    failures = 0 if status == RunStatus.OK else source.consecutive_failures + 1
+def _finish(
+    run: IngestionRun,
+    source: DataSource,
+    status: str,
+    error: str,
+    *,
+    now: dt.datetime | None = None,
+) -> bool:
+    """Close a running attempt; False if it was no longer running (closed by someone else)."""
+    now = now or timezone.now()
     with org_scope(source.organization):
+        closed = IngestionRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+            status=status,
+            error=error,
+            finished_at=now,
+            rows_read=run.rows_read,
+            rows_written=run.rows_written,
+        )
+        if closed == 0:
+            return False
+        run.status, run.error, run.finished_at = status, error, now
+        failures = 0 if status == RunStatus.OK else source.consecutive_failures + 1
         DataSource.objects.filter(pk=source.pk).update(
             last_run_at=now, last_status=status, consecutive_failures=failures
         )
@@ -236,7 +361,8 @@ def _finish(run: IngestionRun, source: DataSource, status: str, error: str) -> N
     if failures == settings.SOURCE_FAILURES_BEFORE_ALERT:
         from reviews.reminders import notify_source_failing
 
-        notify_source_failing(source=source, run=run)
+        transaction.on_commit(lambda: notify_source_failing(source=source, run=run))
+    return True
 
 
 def source_list(*, org: Organization) -> list[DataSource]:

@@ -180,6 +180,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connect or reply may take: without it one silent mail server holds a reminder
+# run until the task is killed.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "perfmgmt <perfmgmt@localhost>")
 
 # --- Celery ------------------------------------------------------------------------------------
@@ -229,10 +232,23 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-due-sources": {"task": "metrics.tasks.sources_dispatch", "schedule": 60.0},
     "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
 }
+# A task still marked as running this long after it started is dead: the hard time limit would
+# have stopped it, and the margin covers clocks and the kill itself. Past it the sweep closes a
+# pull's run and a reminder's claim may be taken over.
+TASK_LOST_AFTER = CELERY_TASK_TIME_LIMIT + 15
 # Pulls: HTTP timeout, largest document read, and failures in a row before the owner is told.
 SOURCE_HTTP_TIMEOUT = env_int("SOURCE_HTTP_TIMEOUT", 15)
 SOURCE_MAX_BYTES = env_int("SOURCE_MAX_BYTES", 20 * 1024 * 1024)
 SOURCE_FAILURES_BEFORE_ALERT = env_int("SOURCE_FAILURES_BEFORE_ALERT", 3)
+# Attempts of one scheduled pull (transient errors, lost workers) before the slot is given up.
+SOURCE_PULL_MAX_ATTEMPTS = env_int("SOURCE_PULL_MAX_ATTEMPTS", 3)
+# Seconds a queued pull may wait for a worker before the sweep assumes the broker lost it and
+# hands it out again (a duplicate is harmless: the run is taken once).
+SOURCE_REQUEUE_AFTER = env_int("SOURCE_REQUEUE_AFTER", 180)
+# Attempts to send one reminder (SMTP or webhook errors) before it is given up, and the timeout
+# of a webhook call.
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
 # Hours after the check-in hour before a missing check-in is escalated to the team lead.
 CHECKIN_ESCALATION_HOURS = env_int("CHECKIN_ESCALATION_HOURS", 24)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_scopes import ScopedManager
 
 from objectives.models import Objective
@@ -208,14 +209,26 @@ class ReminderKind(models.TextChoices):
 
 class ReminderDelivery(models.Model):
     """Claimed before a reminder is sent: one per person, kind, period and channel, so a task
-    that runs twice (or dies and is redelivered) never sends the same reminder again."""
+    that runs twice (or dies and is redelivered) never sends the same reminder again.
+
+    A send that failed leaves the row unsent with its attempts and last error, and releases the
+    claim (`claimed_at` NULL) so the next reminder run tries again with the stored message. A
+    claim still held (a worker sending right now) is only taken over once it is older than the
+    longest a task may live.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=ReminderKind.choices)
     period = models.CharField(max_length=100, help_text="e.g. 2026-W47, 2026-11")
     channel = models.CharField(max_length=8, choices=[("email", "Email"), ("slack", "Slack")])
-    claimed_at = models.DateTimeField(auto_now_add=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, default=timezone.now, help_text="Empty: nobody is sending it."
+    )
+    attempts = models.PositiveSmallIntegerField(default=1)
+    last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(organization="organization")
@@ -225,6 +238,13 @@ class ReminderDelivery(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "user", "kind", "period", "channel"],
                 name="one_reminder_per_person_period",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "claimed_at"],
+                condition=models.Q(sent_at__isnull=True),
+                name="reminder_unsent",
             )
         ]
 

@@ -2,13 +2,19 @@
 data owner has not sent a value, the monthly business review, and failing data sources.
 
 A reminder is claimed (a unique ReminderDelivery row) before it is sent, so however often the
-task runs, and even if a worker dies half-way, a person gets it at most once per period.
+task runs a person gets it once per period. A send that fails (SMTP refused or timed out, webhook
+error) releases its claim with the error and an attempt count; the next run tries again, up to
+REMINDER_MAX_ATTEMPTS, and one failing recipient never stops the others. A claim held by a worker
+that died is taken over once it is older than any task may live (TASK_LOST_AFTER); a worker that
+died after the mail server accepted the message but before `sent_at` was saved is the one case in
+which a reminder can arrive twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import smtplib
 import zoneinfo
 from collections import defaultdict
 from typing import Any
@@ -18,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -31,39 +38,139 @@ from reviews.selectors import objectives_missing_checkin, week_start_for
 logger = logging.getLogger(__name__)
 
 
+# Errors of one send: the message was not handed over; the claim is released for a retry.
+SEND_ERRORS = (smtplib.SMTPException, OSError, requests.RequestException)
+# Of those, the ones that say the recipient or message was refused, not the server unreachable.
+RECIPIENT_ERRORS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused)
+# Notifications of an event are resent as stored; every other kind is rebuilt from the current
+# state on the next run (so a person who checked in meanwhile is not reminded after all).
+RESENT_AS_STORED = (ReminderKind.SOURCE_FAILING,)
+
+
+def _retryable(now: dt.datetime) -> Q:
+    """Unsent, attempts left, and nobody holding the claim (or its holder is dead)."""
+    lost = now - dt.timedelta(seconds=settings.TASK_LOST_AFTER)
+    return Q(sent_at__isnull=True, attempts__lt=settings.REMINDER_MAX_ATTEMPTS) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=lost)
+    )
+
+
 def _claim(
-    org: Organization, user: Any, kind: str, period: str, channel: str
+    org: Organization, user: Any, kind: str, period: str, channel: str, subject: str, body: str
 ) -> ReminderDelivery | None:
+    """The claim to send this reminder now, or None: sent before, being sent by another worker
+    right now, or given up."""
+    now = timezone.now()
+    with org_scope(org):
+        try:
+            with transaction.atomic():
+                return ReminderDelivery.objects.create(
+                    organization=org,
+                    user=user,
+                    kind=kind,
+                    period=period,
+                    channel=channel,
+                    subject=subject,
+                    body=body,
+                    claimed_at=now,
+                )
+        except IntegrityError:
+            pass  # claimed before: take it over only if an earlier send failed
+        claims = ReminderDelivery.objects.filter(
+            user=user, kind=kind, period=period, channel=channel
+        )
+        taken = claims.filter(_retryable(now)).update(
+            claimed_at=now, attempts=F("attempts") + 1, subject=subject, body=body
+        )
+        return claims.get() if taken else None
+
+
+def _send(org: Organization, user: Any, claim: ReminderDelivery, down: set[str]) -> int:
+    """Send one claimed reminder; 1 if it went out. A failure releases the claim for the next
+    run and, when the server itself is unreachable, marks the channel down for this run so the
+    remaining reminders wait for the next run instead of each waiting out the timeout."""
     try:
-        with transaction.atomic(), org_scope(org):
-            return ReminderDelivery.objects.create(
-                organization=org, user=user, kind=kind, period=period, channel=channel
+        if claim.channel == "email":
+            send_mail(claim.subject, claim.body, None, [user.email])
+        else:
+            requests.post(
+                org.slack_webhook_url,
+                json={"text": f"*{claim.subject}*\n{claim.body}"},
+                timeout=settings.WEBHOOK_TIMEOUT,
+            ).raise_for_status()
+    except SEND_ERRORS as exc:
+        if claim.channel != "email" or not isinstance(exc, RECIPIENT_ERRORS):
+            down.add(claim.channel)
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        with org_scope(org):
+            ReminderDelivery.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at).update(
+                claimed_at=None, last_error=error
             )
-    except IntegrityError:
-        return None  # already claimed: sent before, or being sent right now
+        given_up = claim.attempts >= settings.REMINDER_MAX_ATTEMPTS
+        logger.log(
+            logging.ERROR if given_up else logging.WARNING,
+            "%s reminder %s to user %s failed (attempt %s of %s%s): %s",
+            claim.channel,
+            claim.kind,
+            claim.user_id,
+            claim.attempts,
+            settings.REMINDER_MAX_ATTEMPTS,
+            ", given up" if given_up else "",
+            error,
+        )
+        return 0
+    with org_scope(org):
+        ReminderDelivery.objects.filter(pk=claim.pk).update(sent_at=timezone.now(), last_error="")
+    return 1
 
 
 def deliver(
-    *, org: Organization, user: Any, kind: str, period: str, subject: str, body: str
+    *,
+    org: Organization,
+    user: Any,
+    kind: str,
+    period: str,
+    subject: str,
+    body: str,
+    down: set[str] | None = None,
 ) -> int:
-    """Send one reminder on every channel not yet used for it; returns how many were sent."""
+    """Send one reminder on every channel not yet used for it; returns how many were sent.
+
+    `down` collects the channels found unreachable during one run (pass the same set to every
+    call of the run); a channel in it is not tried, and not claimed, until the next run.
+    """
+    down = set() if down is None else down
+    channels = [("email", bool(user.email)), ("slack", bool(org.slack_webhook_url))]
     sent = 0
-    if user.email and (claim := _claim(org, user, kind, period, "email")):
-        send_mail(subject, body, None, [user.email])
-        claim.sent_at = timezone.now()
-        claim.save(update_fields=["sent_at"])
-        sent += 1
-    if org.slack_webhook_url and (claim := _claim(org, user, kind, period, "slack")):
-        try:
-            requests.post(
-                org.slack_webhook_url, json={"text": f"*{subject}*\n{body}"}, timeout=10
-            ).raise_for_status()
-        except requests.RequestException:
-            logger.warning("Slack webhook of %s failed for %s", org.slug, kind, exc_info=True)
-        else:
-            claim.sent_at = timezone.now()
-            claim.save(update_fields=["sent_at"])
-            sent += 1
+    for channel, reachable in channels:
+        if not reachable or channel in down:
+            continue
+        if claim := _claim(org, user, kind, period, channel, subject, body):
+            sent += _send(org, user, claim, down)
+    return sent
+
+
+def _resend_stored(org: Organization, down: set[str]) -> int:
+    """Retry event notifications whose send failed, with the message stored on the claim."""
+    now, sent = timezone.now(), 0
+    with org_scope(org):
+        failed = list(
+            ReminderDelivery.objects.select_related("user")
+            .filter(_retryable(now), kind__in=RESENT_AS_STORED)
+            .exclude(body="")
+        )
+    for claim in failed:
+        if claim.channel in down:
+            continue
+        with org_scope(org):
+            taken = (
+                ReminderDelivery.objects.filter(pk=claim.pk, claimed_at=claim.claimed_at)
+                .filter(_retryable(now))
+                .update(claimed_at=now, attempts=F("attempts") + 1)
+            )
+        if taken:
+            claim.claimed_at, claim.attempts = now, claim.attempts + 1
+            sent += _send(org, claim.user, claim, down)
     return sent
 
 
@@ -85,19 +192,23 @@ def reminders_send(*, org: Organization, now: dt.datetime | None = None) -> int:
         dt.time(org.checkin_hour),
         tzinfo=local.tzinfo,
     )
-    sent = 0
+    down: set[str] = set()
+    sent = _resend_stored(org, down)
     if local >= due:
         sent += _checkin_reminders(
-            org, week, escalate=local >= due + dt.timedelta(hours=settings.CHECKIN_ESCALATION_HOURS)
+            org,
+            week,
+            escalate=local >= due + dt.timedelta(hours=settings.CHECKIN_ESCALATION_HOURS),
+            down=down,
         )
-        sent += _stale_kpi_reminders(org, week)
+        sent += _stale_kpi_reminders(org, week, down=down)
     if local.hour >= org.checkin_hour:
         # Once a month (the period is the month), from the first run after the check-in hour.
-        sent += _business_review_reminders(org, local.date().replace(day=1))
+        sent += _business_review_reminders(org, local.date().replace(day=1), down=down)
     return sent
 
 
-def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool) -> int:
+def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool, down: set[str]) -> int:
     missing = list(objectives_missing_checkin(org=org, week_start=week))
     by_owner: dict = defaultdict(list)
     by_lead: dict = defaultdict(list)
@@ -115,6 +226,7 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool) -> i
             period=key,
             subject=f"Weekly check-in due ({org.name})",
             body=f"Please check in on:\n{titles}\n\n{link}",
+            down=down,
         )
     if escalate:
         missing_link = _link(org, "reviews:missing")
@@ -127,11 +239,12 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool) -> i
                 period=key,
                 subject=f"Check-ins still missing in your team ({org.name})",
                 body=f"These objectives have no check-in this week:\n{titles}\n\n{missing_link}",
+                down=down,
             )
     return sent
 
 
-def _stale_kpi_reminders(org: Organization, week: dt.date) -> int:
+def _stale_kpi_reminders(org: Organization, week: dt.date, *, down: set[str]) -> int:
     from metrics.selectors import kpi_statuses
 
     with org_scope(org):
@@ -150,11 +263,12 @@ def _stale_kpi_reminders(org: Organization, week: dt.date) -> int:
             period=_week_key(week),
             subject=f"KPI values due ({org.name})",
             body=f"These KPIs have no value for their last period:\n{names}\n\n{link}",
+            down=down,
         )
     return sent
 
 
-def _business_review_reminders(org: Organization, month: dt.date) -> int:
+def _business_review_reminders(org: Organization, month: dt.date, *, down: set[str]) -> int:
     with org_scope(org):
         people = [
             m.user
@@ -171,6 +285,7 @@ def _business_review_reminders(org: Organization, month: dt.date) -> int:
             period=f"{month:%Y-%m}",
             subject=f"Monthly business review for {month:%B %Y} ({org.name})",
             body=f"Prepare the review and its pack: {link}",
+            down=down,
         )
     return sent
 

@@ -10,17 +10,11 @@ import datetime as dt
 import http.server
 import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from metrics.models import IngestionRun, MetricValue
 from metrics.sources import source_save
@@ -29,92 +23,22 @@ from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery
 from reviews.tasks import reminders_for_org
 from tests.factories import KpiFactory
+from tests.workers import TIME_LIMIT, VISIBILITY, Workers, own_queue, wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI sets it)"),
 ]
-VISIBILITY = 12  # seconds: a short visibility timeout makes redelivery quick enough to test
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    host = db["HOST"] or "127.0.0.1"
-    if host.startswith("/"):
-        from urllib.parse import quote
-
-        return f"postgres://{db['USER']}@{quote(host, safe='')}/{db['NAME']}"
-    return f"postgres://{db['USER']}:{db['PASSWORD']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
-def queue(settings) -> str:  # noqa: ANN001
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    from perfmgmt.celery import app
-
-    app.conf.task_default_queue = name
-    yield name
-    app.conf.task_default_queue = "celery"
-
-
-@pytest.fixture
-def worker(queue, tmp_path) -> Iterator[Callable[[], subprocess.Popen]]:  # noqa: ANN001
-    started: list[subprocess.Popen] = []
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "CELERY_QUEUE": queue,
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
-        "CELERY_TASK_TIME_LIMIT": str(VISIBILITY - 2),
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(tmp_path / "mail"),
-        "C_FORCE_ROOT": "1",
-    }
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "perfmgmt",
-                "worker",
-                "-Q",
-                queue,
-                "--concurrency",
-                "1",
-                "-l",
-                "info",
-                "--without-gossip",
-                "--without-mingle",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        started.append(process)
-        deadline = time.monotonic() + 60
-        for line in process.stdout:  # wait for "ready" before handing it work
-            if "ready" in line:
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker did not start")
-        threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
+def worker(tmp_path, settings) -> Iterator[Callable]:  # noqa: ANN001
+    # The beat in this process (each sources_dispatch call) knows the workers' time limit.
+    settings.TASK_LOST_AFTER = TIME_LIMIT + 5
+    with own_queue() as queue:
+        workers = Workers(queue=queue, mail_dir=tmp_path / "mail")
+        yield workers.start
+        workers.stop_all()
 
 
 @pytest.fixture
@@ -144,15 +68,6 @@ def http_source() -> Iterator[tuple[str, dict]]:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_port}", state
     httpd.shutdown()
-
-
-def wait_until(check: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 @pytest.fixture
@@ -193,20 +108,34 @@ def test_a_worker_pulls_a_due_source_and_stores_its_values(acme, due_source, wor
     assert sources_dispatch() == 0  # the next slot is a minute away: nothing due twice
 
 
-def test_a_task_of_a_killed_worker_is_redone_once(acme, due_source, worker, http_source):  # noqa: ANN001
+def test_a_pull_of_a_killed_worker_is_redone_once_as_attempt_two(
+    acme, due_source, worker, http_source
+):  # noqa: ANN001
     _, state = http_source
     state["delay"] = 4  # the pull is mid-flight when the worker dies
     first = worker()
     sources_dispatch()
     assert wait_until(lambda: state["hits"] >= 1, 30)
-    os.killpg(first.pid, signal.SIGKILL)  # no goodbye, no ack
-    first.wait()
+    Workers.kill(first)
     assert stored(acme.org) == []
     state["delay"] = 0
     worker()
-    assert wait_until(lambda: stored(acme.org) == EXPECTED, VISIBILITY + 45), stored(acme.org)
+
+    def beat_until_stored() -> bool:
+        sources_dispatch()  # every call is a beat: it also sweeps up the lost run
+        return stored(acme.org) == EXPECTED
+
+    assert wait_until(beat_until_stored, TIME_LIMIT + 5 + 45, every=2), stored(acme.org)
     with org_scope(acme.org):
         assert MetricValue.objects.filter(kpi__key="deploys").count() == 3
+        slot = IngestionRun.objects.order_by("queued_at").first().slot
+        runs = list(
+            IngestionRun.objects.filter(slot=slot)
+            .order_by("attempt")
+            .values_list("attempt", "status", "error")
+        )
+    assert [(attempt, status) for attempt, status, _ in runs] == [(1, "failed"), (2, "ok")]
+    assert "worker was lost" in runs[0][2]
 
 
 def test_reminders_of_a_killed_worker_reach_each_person_once(
@@ -223,8 +152,7 @@ def test_reminders_of_a_killed_worker_reach_each_person_once(
     first = worker()
     reminders_for_org.delay(acme.org.pk)
     assert wait_until(lambda: state["hits"] >= 1, 30)
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait()
+    Workers.kill(first)
     state["delay"] = 0
     worker()
 

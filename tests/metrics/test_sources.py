@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, MetricValue
-from metrics.sources import TransientSourceError, source_pull, source_save, sources_claim_due
+from metrics.sources import runs_sweep, source_pull, source_save, sources_claim_due
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
 
@@ -50,6 +51,9 @@ def server() -> Iterator[tuple[str, Documents]]:
     httpd.shutdown()
 
 
+DEPLOYS_9 = {"kpi": "deploys", "week": "2026-11-09", "count": 12}
+
+
 @pytest.fixture
 def weekly(acme, acme_cascade):  # noqa: ANN001, ANN201
     return KpiFactory(organization=acme.org, key="deploys", cadence="weekly")
@@ -70,6 +74,24 @@ def make_source(world, url: str, **fields) -> DataSource:  # noqa: ANN001, ANN00
         **fields,
     }
     return source_save(org=world.org, actor=world.admin, **defaults)
+
+
+def queued(world, source: DataSource, **fields) -> IngestionRun:  # noqa: ANN001, ANN003
+    """A run as the dispatcher records it when it claims a slot."""
+    with org_scope(world.org):
+        return IngestionRun.objects.create(
+            organization=world.org, source=source, slot=fields.pop("slot", timezone.now()), **fields
+        )
+
+
+def pull(world, source: DataSource) -> IngestionRun:  # noqa: ANN001
+    """Claim-and-run one slot now, as a worker would."""
+    return source_pull(org=world.org, run_id=queued(world, source).pk).run
+
+
+def runs(world) -> list[tuple[int, str]]:  # noqa: ANN001
+    with org_scope(world.org):
+        return list(IngestionRun.objects.order_by("attempt").values_list("attempt", "status"))
 
 
 def values(world) -> list:  # noqa: ANN001
@@ -93,11 +115,11 @@ def test_a_json_source_is_pulled_into_the_kpi(acme, weekly, server):  # noqa: AN
         ).encode(),
     )
     source = make_source(acme, f"{base}/deploys")
-    run = source_pull(org=acme.org, source_id=source.pk, slot=timezone.now())
+    run = pull(acme, source)
     assert (run.status, run.rows_read, run.rows_written, run.error) == ("ok", 2, 2, "")
     assert values(acme) == [(dt.date(2026, 11, 9), 12.0), (dt.date(2026, 11, 16), 14.0)]
     # The same document again: nothing new.
-    again = source_pull(org=acme.org, source_id=source.pk, slot=timezone.now())
+    again = pull(acme, source)
     assert again.rows_written == 0 and len(values(acme)) == 2
 
 
@@ -105,7 +127,7 @@ def test_a_csv_upload_source_maps_its_columns(acme, weekly):  # noqa: ANN001
     source = make_source(
         acme, "", kind="csv", records_path="", csv_text="kpi,week,count\ndeploys,2026-11-09,7\n"
     )
-    assert source_pull(org=acme.org, source_id=source.pk, slot=timezone.now()).status == "ok"
+    assert pull(acme, source).status == "ok"
     assert values(acme) == [(dt.date(2026, 11, 9), 7.0)]
 
 
@@ -134,30 +156,53 @@ def test_bad_source_data_fails_the_run_and_writes_nothing(
     base, docs = server
     docs.routes["/d"] = (status, body)
     source = make_source(acme, f"{base}/d")
-    run = source_pull(org=acme.org, source_id=source.pk, slot=timezone.now())
+    run = pull(acme, source)
     assert run.status == "failed" and error in run.error
     assert values(acme) == []
+    assert runs(acme) == [(1, "failed")]  # bad data is not retried: it would fail the same way
 
 
-def test_a_server_error_is_transient_and_recorded(acme, weekly, server):  # noqa: ANN001
+def test_a_server_error_closes_the_attempt_and_queues_the_next_up_to_the_last(
+    acme, weekly, server, settings
+):  # noqa: ANN001
+    settings.SOURCE_PULL_MAX_ATTEMPTS = 3
     base, docs = server
     docs.routes["/d"] = (500, b"oops")
     source = make_source(acme, f"{base}/d")
-    with pytest.raises(TransientSourceError):
-        source_pull(org=acme.org, source_id=source.pk, slot=timezone.now())
-    with org_scope(acme.org):
-        run = IngestionRun.objects.get()
-        source.refresh_from_db()
-    assert run.status == "failed" and "HTTP 500" in run.error
-    assert source.consecutive_failures == 1 and source.last_status == "failed"
+    result = source_pull(org=acme.org, run_id=queued(acme, source).pk)
+    assert result.run.status == "failed" and "HTTP 500" in result.run.error
+    assert result.retry.attempt == 2 and result.retry.status == "queued"
+    assert result.retry.due_at > timezone.now()  # after a back-off
+    second = source_pull(org=acme.org, run_id=result.retry.pk)
+    third = source_pull(org=acme.org, run_id=second.retry.pk)
+    assert third.run.attempt == 3 and third.retry is None  # the last attempt
+    assert runs(acme) == [(1, "failed"), (2, "failed"), (3, "failed")]
+    source.refresh_from_db()
+    assert source.consecutive_failures == 3 and source.last_status == "failed"
 
 
-def test_a_source_failing_three_times_running_is_flagged_to_its_data_owner(acme, weekly, server):  # noqa: ANN001
+def test_the_next_attempt_after_a_server_error_writes_the_values(acme, weekly, server):  # noqa: ANN001
+    base, docs = server
+    docs.routes["/d"] = (503, b"busy")
+    source = make_source(acme, f"{base}/d")
+    retry = source_pull(org=acme.org, run_id=queued(acme, source).pk).retry
+    docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
+    assert source_pull(org=acme.org, run_id=retry.pk).run.status == "ok"
+    assert runs(acme) == [(1, "failed"), (2, "ok")]
+    assert values(acme) == [(dt.date(2026, 11, 9), 12.0)]
+    source.refresh_from_db()
+    assert source.consecutive_failures == 0
+
+
+def test_a_source_failing_three_times_running_is_flagged_to_its_data_owner(
+    acme, weekly, server, django_capture_on_commit_callbacks
+):  # noqa: ANN001
     base, docs = server
     docs.routes["/d"] = (200, b"{bad")
     source = make_source(acme, f"{base}/d")
-    for _ in range(4):
-        source_pull(org=acme.org, source_id=source.pk, slot=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(4):
+            pull(acme, source)
     flagged = [m for m in mail.outbox if "keeps failing" in m.subject]
     assert len(flagged) == 1 and flagged[0].to == [acme.lead.user.email]
 
@@ -178,12 +223,85 @@ def test_the_auth_header_is_sent_and_never_shown(acme, weekly, server, client_fo
 def test_claiming_due_sources_twice_pulls_once(acme, weekly, server):  # noqa: ANN001
     base, _ = server
     source = make_source(acme, f"{base}/d")
+    slot = source.next_run_at
     now = timezone.now() + dt.timedelta(seconds=1)
     first = sources_claim_due(now=now)
     second = sources_claim_due(now=now)
-    assert [c[1] for c in first] == [str(source.pk)] and second == []
+    assert [run.source_id for run in first] == [source.pk] and second == []
     source.refresh_from_db()
     assert source.next_run_at > now
+    # The claim and the record of the work to do committed together.
+    with org_scope(acme.org):
+        run = IngestionRun.objects.get()
+    assert (run.slot, run.attempt, run.status, run.started_at) == (slot, 1, "queued", None)
+
+
+def test_a_pull_delivered_twice_runs_once(acme, weekly, server):  # noqa: ANN001
+    base, docs = server
+    docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
+    source = make_source(acme, f"{base}/d")
+    run = queued(acme, source)
+    assert source_pull(org=acme.org, run_id=run.pk).run.status == "ok"
+    assert source_pull(org=acme.org, run_id=run.pk).run is None
+    assert docs.hits == ["/d"] and runs(acme) == [(1, "ok")]
+
+
+def test_a_pull_of_another_organisations_run_does_nothing(acme, globex, weekly, server):  # noqa: ANN001
+    base, docs = server
+    docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
+    run = queued(acme, make_source(acme, f"{base}/d"))
+    assert source_pull(org=globex.org, run_id=run.pk).run is None
+    assert docs.hits == [] and runs(acme) == [(1, "queued")]
+
+
+def test_the_sweep_hands_out_again_a_run_the_broker_lost(acme, weekly, server, settings):  # noqa: ANN001
+    settings.SOURCE_REQUEUE_AFTER = 180
+    run = queued(acme, make_source(acme, f"{server[0]}/d"))
+    assert runs_sweep(now=run.due_at + dt.timedelta(seconds=60)) == []  # may still be on its way
+    later = run.due_at + dt.timedelta(seconds=181)
+    assert [r.pk for r in runs_sweep(now=later)] == [run.pk]
+    assert runs_sweep(now=later) == []  # handed out once per grace period, not by every beat
+    assert runs(acme) == [(1, "queued")]
+
+
+def test_the_sweep_closes_a_run_whose_worker_was_lost_and_queues_attempt_two(
+    acme, weekly, server, settings
+):  # noqa: ANN001
+    settings.TASK_LOST_AFTER = 55
+    base, docs = server
+    docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
+    source = make_source(acme, f"{base}/d")
+    started = timezone.now()
+    run = queued(acme, source, status="running", started_at=started)
+    assert runs_sweep(now=started + dt.timedelta(seconds=50)) == []  # may still be working
+    swept = runs_sweep(now=started + dt.timedelta(seconds=56))
+    assert [(r.attempt, r.status, r.slot) for r in swept] == [(2, "queued", run.slot)]
+    assert runs_sweep(now=started + dt.timedelta(seconds=120)) == []  # closed once
+    with org_scope(acme.org):
+        lost = IngestionRun.objects.get(attempt=1)
+    assert lost.status == "failed" and "worker was lost" in lost.error
+    assert source_pull(org=acme.org, run_id=swept[0].pk).run.status == "ok"
+    assert runs(acme) == [(1, "failed"), (2, "ok")]
+    assert values(acme) == [(dt.date(2026, 11, 9), 12.0)]
+
+
+def test_a_lost_last_attempt_is_closed_and_not_retried(acme, weekly, server, settings):  # noqa: ANN001
+    settings.TASK_LOST_AFTER, settings.SOURCE_PULL_MAX_ATTEMPTS = 55, 2
+    source = make_source(acme, f"{server[0]}/d")
+    started = timezone.now()
+    queued(acme, source, status="running", started_at=started, attempt=2)
+    assert runs_sweep(now=started + dt.timedelta(seconds=56)) == []
+    assert runs(acme) == [(2, "failed")]
+
+
+def test_a_rerun_of_work_a_lost_attempt_finished_writes_no_value_twice(acme, weekly, server):  # noqa: ANN001
+    base, docs = server
+    docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
+    source = make_source(acme, f"{base}/d")
+    assert pull(acme, source).rows_written == 1
+    assert pull(acme, source).rows_written == 0
+    with org_scope(acme.org):
+        assert MetricValue.objects.filter(kpi__key="deploys").count() == 1
 
 
 def test_sources_reject_a_bad_schedule_and_a_missing_url(acme):  # noqa: ANN001
@@ -217,3 +335,28 @@ def test_a_cron_schedule_follows_the_organisations_time_zone(acme):  # noqa: ANN
     source = DataSource(organization=acme.org, cron="0 6 * * *")
     after = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
     assert next_run_after(source, after) == dt.datetime(2026, 11, 23, 5, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_the_same_moment_queue_one_next_attempt(acme, weekly, server, settings):  # noqa: ANN001
+    settings.TASK_LOST_AFTER = 55
+    source = make_source(acme, f"{server[0]}/d")
+    started = timezone.now()
+    queued(acme, source, status="running", started_at=started)
+    now = started + dt.timedelta(seconds=56)
+    barrier, found = threading.Barrier(2), []
+
+    def beat() -> None:
+        try:
+            barrier.wait(timeout=10)
+            found.extend(runs_sweep(now=now))
+        finally:
+            connection.close()
+
+    beats = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in beats:
+        thread.start()
+    for thread in beats:
+        thread.join(timeout=30)
+    assert [r.attempt for r in found] == [2]
+    assert runs(acme) == [(1, "failed"), (2, "queued")]
