@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from metrics.ingestion import BatchRejected, RawValue, values_ingest
+from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.tenancy import org_scope
@@ -325,7 +325,7 @@ def source_pull(*, org: Organization, run_id: str, now: dt.datetime | None = Non
         _finish(run, source, RunStatus.FAILED, f"Nothing written. {details}")
     except SourceDataError as exc:
         _finish(run, source, RunStatus.FAILED, str(exc))
-    except TransientSourceError as exc:
+    except (TransientSourceError, IngestionBusy) as exc:  # worth another attempt shortly
         with transaction.atomic():
             _finish(run, source, RunStatus.FAILED, str(exc))
             return Pull(run=run, retry=_next_attempt(run, now=timezone.now()))
