@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
+from django.conf import settings
 from django.db import connection
 
 from tests.faults.services import free_port, wait_for_port
@@ -36,7 +37,8 @@ class AppServer:
         self.env = {
             **os.environ,
             "DEBUG": "0",
-            "SECRET_KEY": "fault-tests-only",
+            # The test process's key, so sessions it signs in (force_login) hold here too.
+            "SECRET_KEY": settings.SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
