@@ -37,17 +37,10 @@ class ApiBodyLimitMiddleware:
         limit = settings.API_MAX_BODY_BYTES
         length = request.META.get("CONTENT_LENGTH") or ""
         if length.strip().isdigit():
-            if int(length) > limit:
-                return JsonResponse(
-                    {"detail": f"The request body exceeds {limit} bytes."}, status=413
-                )
-            return None
+            if int(length) <= limit:
+                return None
+            return JsonResponse({"detail": f"The request body exceeds {limit} bytes."}, status=413)
         if request.META.get("HTTP_TRANSFER_ENCODING"):
-            return JsonResponse(
-                {
-                    "detail": "Send the body with a Content-Length header; chunked bodies are "
-                    "not accepted."
-                },
-                status=411,
-            )
+            detail = "Send the body with a Content-Length header; chunked bodies are not accepted."
+            return JsonResponse({"detail": detail}, status=411)
         return None
