@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -17,6 +18,7 @@ from metrics.dashboards import (
 )
 from metrics.selectors import kpi_get
 from metrics.services import kpi_pin_toggle
+from perfmgmt.http import safe_next
 from perfmgmt.tenancy import org_view
 
 
@@ -56,4 +58,5 @@ def pin(request: HttpRequest, kpi_id: str) -> HttpResponse:
         )
         patch_vary_headers(response, ["HX-Request"])
         return response
-    return redirect(request.POST.get("next") or "metrics:dashboard", org_slug=request.org.slug)
+    default = reverse("metrics:dashboard", kwargs={"org_slug": request.org.slug})
+    return HttpResponseRedirect(safe_next(request, default))

@@ -38,6 +38,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {raw!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -81,6 +91,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an API body's size is checked before anything can read it.
+    "perfmgmt.middleware.ApiBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -273,12 +285,32 @@ API_MAX_BATCH = env_int("API_MAX_BATCH", 50_000)
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1200/minute")
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", 24)
 
-# Throttle counters must be shared by every web worker: Redis when there is one.
+# Throttle counters must be shared by every web worker: Redis when there is one. The web tier
+# never depends on Redis: the backend fails open (a miss, a no-op) when Redis is down or silent,
+# waits at most REDIS_SOCKET_TIMEOUT for it, then skips it for REDIS_CIRCUIT_SECONDS.
+REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 0.25)
+REDIS_CIRCUIT_SECONDS = env_float("REDIS_CIRCUIT_SECONDS", 5)
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    "default": {
+        "BACKEND": "perfmgmt.cache.FailOpenRedisCache",
+        "LOCATION": REDIS_URL,
+        "CIRCUIT_SECONDS": REDIS_CIRCUIT_SECONDS,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+            "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        },
+    }
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+if REDIS_URL:
+    # A publish to a dead or hung broker fails within seconds instead of blocking its caller.
+    # Not sub-second like the cache: the worker's connection uses it too, and its blocking
+    # BRPOP waits 1 s for a task, so the timeout must stay above that.
+    _broker_timeout = env_float("CELERY_BROKER_SOCKET_TIMEOUT", 2)
+    CELERY_BROKER_TRANSPORT_OPTIONS.update(
+        {"socket_connect_timeout": _broker_timeout, "socket_timeout": _broker_timeout}
+    )
 SPECTACULAR_SETTINGS = {
     "TITLE": "perfmgmt API",
     "DESCRIPTION": "Strategy cascade and metric ingestion for one organisation.",

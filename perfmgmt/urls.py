@@ -22,3 +22,9 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/", include("perfmgmt.api_urls")),
 ]
+
+# Errors outside a DRF view: JSON under /api/, the site's page elsewhere (perfmgmt/errors.py).
+handler400 = "perfmgmt.errors.bad_request"
+handler403 = "perfmgmt.errors.permission_denied"
+handler404 = "perfmgmt.errors.page_not_found"
+handler500 = "perfmgmt.errors.server_error"

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
@@ -11,6 +17,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from objectives.selectors import objective_get
 from perfmgmt.forms import apply_service_errors
+from perfmgmt.http import safe_next
 from perfmgmt.models import Role
 from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review
 from perfmgmt.tenancy import org_view
@@ -241,7 +248,7 @@ def action_status(request: HttpRequest, action_id: str) -> HttpResponse:
         return HttpResponse("; ".join(exc.messages), status=400)
     if request.htmx:
         return HttpResponseClientRefresh()
-    return redirect(request.POST.get("next") or reverse("reviews:owe", args=[request.org.slug]))
+    return HttpResponseRedirect(safe_next(request, reverse("reviews:owe", args=[request.org.slug])))
 
 
 @org_view
