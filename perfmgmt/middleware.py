@@ -1,4 +1,5 @@
-"""Middleware that must run before anything reads the request."""
+"""Middleware at the edge of the API: every error answered in JSON, and a body refused before
+anything reads it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,39 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from perfmgmt.http import is_api
+
+# What an API error says when Django, not the API, wrote the page.
+API_ERROR_DETAILS = {404: "Not found.", 500: "Internal server error."}
+KEPT_HEADERS = ("Retry-After", "Allow", "WWW-Authenticate")
+
+
+class ApiJsonErrorsMiddleware:
+    """Under /api/ every error is JSON, whatever wrote it.
+
+    DRF and our handlers (perfmgmt/errors.py) answer in JSON already; this catches what they do
+    not reach: with DEBUG on (`make run`), Django's own HTML 404 and 500 debug pages. The
+    exception itself is still logged by Django; the client gets `{"detail": ...}` and no
+    internals.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or not is_api(request)
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        detail = API_ERROR_DETAILS.get(status) or f"{response.reason_phrase}."
+        json_response = JsonResponse({"detail": detail}, status=status)
+        for header in KEPT_HEADERS:
+            if header in response:
+                json_response[header] = response[header]
+        return json_response
 
 
 class ApiBodyLimitMiddleware:

@@ -91,7 +91,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an API body's size is checked before anything can read it.
+    # Outermost: whatever answers an /api/ request with an error, the client gets JSON.
+    "perfmgmt.middleware.ApiJsonErrorsMiddleware",
+    # Then: an API body's size is checked before anything can read it.
     "perfmgmt.middleware.ApiBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -114,3 +114,14 @@ def test_a_too_large_form_post_is_a_413_page_not_a_500(acme, client_for, setting
     response = client.post("/o/acme/settings/", {"name": "x" * 5000})
     assert response.status_code == 413
     assert "too large" in response.content.decode()
+
+
+@pytest.mark.urls("tests.perfmgmt.urls_failing")
+def test_with_debug_on_api_errors_are_still_json(failing, settings) -> None:  # noqa: ANN001
+    settings.DEBUG = True  # `make run`: Django would answer with its HTML debug pages
+    crashed = failing.get("/api/test/boom/")
+    missing = failing.get("/api/v1/nothing-here/")
+    assert (crashed.status_code, crashed.json()) == (500, {"detail": "Internal server error."})
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Not found."})
+    assert "secret internals" not in crashed.content.decode()
+    assert failing.get("/test/boom/")["Content-Type"].startswith("text/html")  # pages stay pages
