@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import inspect
+import json
 import math
 import re
 from collections.abc import Callable
@@ -390,7 +391,10 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             response = handler(view, request, *args, **kwargs)
         except Exception as exc:
             response = view.handle_exception(exc)
-        if response.status_code >= 500:
+        # Server errors may be retried; so may an error answer that echoes a NUL from the
+        # request (an unknown field's name), which PostgreSQL's jsonb cannot store and which
+        # wrote nothing anyway.
+        if response.status_code >= 500 or "\\u0000" in json.dumps(response.data):
             record.delete()
         else:
             record.response_status = response.status_code

@@ -115,5 +115,6 @@ def test_schemathesis_finds_no_failure(acme, acme_cascade, live_server, tmp_path
     summary = output[output.find("SUMMARY") :]
     print(f"{summary}\nschemathesis sent {sent} requests in {elapsed:.0f} s")
     assert result.returncode == 0, output[-8000:]
-    assert re.search(r"No issues found in", output), output[-8000:]
+    final = output.strip().splitlines()[-1]  # "No issues found in …" or "N warnings in …"
+    assert not re.search(r"\d+ (failure|error)", final), output[-8000:]
     assert sent >= MIN_REQUESTS, summary
