@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import django_filters
@@ -10,6 +9,7 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -19,12 +19,31 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from metrics import services
-from metrics.ingestion import BatchRejected, IngestionBusy, values_from_objects, values_ingest
+from metrics.ingestion import (
+    MAX_ABS_VALUE,
+    MAX_DAYS_AHEAD,
+    BatchRejected,
+    IngestionBusy,
+    values_from_objects,
+    values_ingest,
+)
 from metrics.models import Confidence, Kpi, KpiKind, MetricValue, Source, Target
 from metrics.selectors import kpi_by_ref, kpi_get, kpi_list
 from objectives.api import MemberField, ScopedPkField
 from objectives.models import Objective, Perspective
-from perfmgmt.api import FiniteFloatField, IdCursorPagination, OrgAPIView, idempotent
+from perfmgmt.api import (
+    RETRY_AFTER,
+    FiniteFloatField,
+    IdCursorPagination,
+    IsoDateFilter,
+    OrgAPIView,
+    OrgFilterSet,
+    OrgListAPIView,
+    StrictBooleanFilter,
+    TextFilter,
+    WindowDateField,
+    idempotent,
+)
 
 
 class KpiSerializer(serializers.ModelSerializer):
@@ -40,38 +59,65 @@ class KpiSerializer(serializers.ModelSerializer):
         validators: list = []  # key uniqueness is the service's rule, per organisation
 
 
-class KpiFilter(django_filters.FilterSet):
-    team = django_filters.CharFilter(field_name="objective__team__slug")
-    owner = django_filters.CharFilter(field_name="outcome_owner__username")
+class KpiFilter(OrgFilterSet):
+    team = TextFilter(field_name="objective__team__slug", help_text="A team's slug.")
+    owner = TextFilter(field_name="outcome_owner__username", help_text="The outcome owner.")
     kind = django_filters.ChoiceFilter(choices=KpiKind.choices)
     perspective = django_filters.ChoiceFilter(
         field_name="objective__priority__perspective", choices=Perspective.choices
     )
-    is_key = django_filters.BooleanFilter()
+    is_key = StrictBooleanFilter()
+
+    class Meta:
+        model = Kpi
+        fields: list[str] = []
 
 
-def _filtered(filterset: django_filters.FilterSet) -> Any:
-    if not filterset.is_valid():
-        raise exceptions.ValidationError(filterset.errors)
-    return filterset.qs
+class KpiRefFilter(TextFilter):
+    """A KPI by id or key; one that is not in the organisation is a 400 naming the parameter,
+    not an empty page that looks like 'no values yet'."""
+
+    def filter(self, qs: Any, value: str) -> Any:
+        if not value:
+            return qs
+        kpi = kpi_by_ref(org=self.parent.org, ref=value)
+        if kpi is None:
+            raise exceptions.ValidationError(
+                {self.field_name: [f"No KPI {value!r} in this organisation."]}
+            )
+        return qs.filter(kpi=kpi)
 
 
-class KpiListAPI(OrgAPIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("team", str),
-            OpenApiParameter("owner", str),
-            OpenApiParameter("kind", str, enum=KpiKind.values),
-            OpenApiParameter("perspective", str, enum=Perspective.values),
-            OpenApiParameter("is_key", bool),
-        ],
-        responses=KpiSerializer(many=True),
-    )
+class TargetFilter(OrgFilterSet):
+    kpi = KpiRefFilter(field_name="kpi", help_text="The KPI's id or key.")
+
+    class Meta:
+        model = Target
+        fields: list[str] = []
+
+
+class ValueFilter(OrgFilterSet):
+    kpi = KpiRefFilter(field_name="kpi", help_text="The KPI's id or key.")
+    to = IsoDateFilter(field_name="period_date", lookup_expr="lte", help_text="Last period date.")
+
+    class Meta:
+        model = MetricValue
+        fields: list[str] = []
+
+
+# `from` is a Python keyword, so it cannot be declared in the class body.
+ValueFilter.base_filters["from"] = IsoDateFilter(
+    field_name="period_date", lookup_expr="gte", help_text="First period date."
+)
+
+
+class KpiListAPI(OrgListAPIView):
+    filterset_class = KpiFilter
+    queryset = Kpi.objects.with_scopes_disabled().none()
+
+    @extend_schema(responses=KpiSerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        kpis = _filtered(KpiFilter(request.query_params, queryset=kpi_list(org=self.org)))
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(kpis.prefetch_related("drives"), request, view=self)
-        return paginator.get_paginated_response(KpiSerializer(page, many=True).data)
+        return self.paginated(kpi_list(org=self.org).prefetch_related("drives"), KpiSerializer)
 
     @extend_schema(request=KpiSerializer, responses={201: KpiSerializer})
     @idempotent
@@ -120,6 +166,8 @@ class KpiRefField(serializers.Field):
 
 class TargetSerializer(serializers.ModelSerializer):
     kpi = KpiRefField()
+    period_start = WindowDateField()
+    period_end = WindowDateField()
     value = FiniteFloatField()
     green_threshold = FiniteFloatField(required=False, allow_null=True, default=None)
     amber_threshold = FiniteFloatField(required=False, allow_null=True, default=None)
@@ -140,15 +188,13 @@ class TargetSerializer(serializers.ModelSerializer):
         validators: list = []
 
 
-class TargetListAPI(OrgAPIView):
-    @extend_schema(parameters=[OpenApiParameter("kpi", str)], responses=TargetSerializer(many=True))
+class TargetListAPI(OrgListAPIView):
+    filterset_class = TargetFilter
+    queryset = Target.objects.with_scopes_disabled().none()
+
+    @extend_schema(responses=TargetSerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        targets = Target.objects.all()
-        if "kpi" in request.query_params:
-            targets = targets.filter(kpi=_kpi_param(self, request))
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(targets, request, view=self)
-        return paginator.get_paginated_response(TargetSerializer(page, many=True).data)
+        return self.paginated(Target.objects.all(), TargetSerializer)
 
     @extend_schema(request=TargetSerializer, responses={201: TargetSerializer})
     @idempotent
@@ -158,14 +204,6 @@ class TargetListAPI(OrgAPIView):
         data.is_valid(raise_exception=True)
         target = services.target_set(org=self.org, actor=self.actor(), **data.validated_data)
         return Response(TargetSerializer(target).data, status=status.HTTP_201_CREATED)
-
-
-def _kpi_param(view: OrgAPIView, request: Request) -> Kpi:
-    ref = request.query_params["kpi"]
-    kpi = kpi_by_ref(org=view.org, ref=ref)
-    if kpi is None:
-        raise exceptions.ValidationError({"kpi": f"No KPI {ref!r} in this organisation."})
-    return kpi
 
 
 class ValueSerializer(serializers.ModelSerializer):
@@ -189,27 +227,23 @@ class ValueInSerializer(serializers.Serializer):
     """One value. `period_date` may be any day of the KPI's cadence period."""
 
     kpi = serializers.CharField(help_text="The KPI's id or its org-unique key.")
-    period_date = serializers.DateField()
-    value = serializers.FloatField()
+    period_date = WindowDateField(
+        help_text=f"YYYY-MM-DD, from 1900-01-01 to at most {MAX_DAYS_AHEAD} days from today."
+    )
+    value = FiniteFloatField(min_value=-MAX_ABS_VALUE, max_value=MAX_ABS_VALUE)
     confidence = serializers.ChoiceField(choices=Confidence.choices, required=False)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
-    measured_at = serializers.DateTimeField(required=False, allow_null=True)
+    measured_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="With a time zone offset; between 1900 and 2199 in UTC.",
+    )
 
 
 class ValueCursorPagination(IdCursorPagination):
     page_size = 500
     max_page_size = 5000
     ordering = ("-period_date", "-id")
-
-
-def _date_param(request: Request, name: str) -> dt.date | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError as exc:
-        raise exceptions.ValidationError({name: "Use a date in the form YYYY-MM-DD."}) from exc
 
 
 INGEST_RESULT = inline_serializer(
@@ -223,13 +257,48 @@ INGEST_RESULT = inline_serializer(
 )
 
 
+class RowErrorSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Index of the value in the batch, from 0.")
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BatchRejectedSerializer(serializers.Serializer):
+    """Every bad row of a batch, named at once; nothing of the batch was written."""
+
+    detail = serializers.CharField()
+    error_count = serializers.IntegerField()
+    truncated = serializers.BooleanField(help_text="More errors were found than are listed.")
+    errors = RowErrorSerializer(many=True)
+
+
+INGEST_RESPONSES = {
+    200: INGEST_RESULT,
+    400: BatchRejectedSerializer,
+    503: OpenApiResponse(
+        description="Other writes to the same values held their rows too long; nothing was "
+        "written. Send the batch again after Retry-After seconds."
+    ),
+}
+INGEST_HEADERS = [
+    OpenApiParameter(
+        name,
+        OpenApiTypes.INT,
+        location=OpenApiParameter.HEADER,
+        response=[503],
+        description=spec["description"],
+    )
+    for name, spec in RETRY_AFTER.items()
+]
+
+
 def _ingest(view: OrgAPIView, items: Any) -> Response:
     """The one ingestion service; a key writes as itself, a person as their membership."""
     if not isinstance(items, list):
-        raise exceptions.ValidationError({"values": "Send a list of value objects."})
+        raise exceptions.ValidationError({"values": ["Send a list of value objects."]})
     if len(items) > settings.API_MAX_BATCH:
         raise exceptions.ValidationError(
-            {"values": f"At most {settings.API_MAX_BATCH} values per request ({len(items)} sent)."}
+            {"values": [f"At most {settings.API_MAX_BATCH} values a request ({len(items)} sent)."]}
         )
     actor = view.membership if view.api_key is None else None
     rows, errors = values_from_objects(items)
@@ -266,28 +335,16 @@ def _ingest(view: OrgAPIView, items: Any) -> Response:
     )
 
 
-class ValueListAPI(OrgAPIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("kpi", str, description="KPI id or key"),
-            OpenApiParameter("from", OpenApiTypes.DATE),
-            OpenApiParameter("to", OpenApiTypes.DATE),
-        ],
-        responses=ValueSerializer(many=True),
-    )
-    def get(self, request: Request, org_slug: str) -> Response:
-        values = MetricValue.objects.all()
-        if "kpi" in request.query_params:
-            values = values.filter(kpi=_kpi_param(self, request))
-        if (start := _date_param(request, "from")) is not None:
-            values = values.filter(period_date__gte=start)
-        if (end := _date_param(request, "to")) is not None:
-            values = values.filter(period_date__lte=end)
-        paginator = ValueCursorPagination()
-        page = paginator.paginate_queryset(values, request, view=self)
-        return paginator.get_paginated_response(ValueSerializer(page, many=True).data)
+class ValueListAPI(OrgListAPIView):
+    filterset_class = ValueFilter
+    pagination_class = ValueCursorPagination
+    queryset = MetricValue.objects.with_scopes_disabled().none()
 
-    @extend_schema(request=ValueInSerializer, responses={200: INGEST_RESULT})
+    @extend_schema(responses=ValueSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        return self.paginated(MetricValue.objects.all(), ValueSerializer)
+
+    @extend_schema(request=ValueInSerializer, responses=INGEST_RESPONSES, parameters=INGEST_HEADERS)
     @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         """Record one value (an upsert: the same value again changes nothing)."""
@@ -296,12 +353,16 @@ class ValueListAPI(OrgAPIView):
 
 class ValueBulkAPI(OrgAPIView):
     @extend_schema(
-        request=inline_serializer("ValueBatch", {"values": ValueInSerializer(many=True)}),
-        responses={200: INGEST_RESULT},
+        request=inline_serializer(
+            "ValueBatch",
+            {"values": ValueInSerializer(many=True, max_length=settings.API_MAX_BATCH)},
+        ),
+        responses=INGEST_RESPONSES,
+        parameters=INGEST_HEADERS,
     )
     @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         """Up to 50,000 values in one all-or-nothing batch, by KPI id or key."""
         if not isinstance(request.data, dict) or "values" not in request.data:
-            raise exceptions.ValidationError({"values": 'Send {"values": [...]}.'})
+            raise exceptions.ValidationError({"values": ['Send {"values": [...]}.']})
         return _ingest(self, request.data["values"])

@@ -19,7 +19,7 @@ from objectives.selectors import (
     priority_get,
     priority_list,
 )
-from perfmgmt.api import IdCursorPagination, OrgAPIView
+from perfmgmt.api import OrgAPIView, OrgListAPIView, WindowDateField
 from perfmgmt.models import Team
 from perfmgmt.tenancy import org_scope
 
@@ -62,6 +62,8 @@ class ScopedSlugField(serializers.SlugRelatedField):
 
 class PrioritySerializer(serializers.ModelSerializer):
     owner = MemberField()
+    horizon_start = WindowDateField()
+    horizon_end = WindowDateField()
 
     class Meta:
         model = StrategicPriority
@@ -111,15 +113,15 @@ class ObjectiveInSerializer(serializers.Serializer):
     priority = ScopedPkField(StrategicPriority, required=False, allow_null=True, default=None)
     parent = ScopedPkField(Objective, required=False, allow_null=True, default=None)
     period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
-    period_date = serializers.DateField(help_text="Any day inside the fiscal quarter or year.")
+    period_date = WindowDateField(help_text="Any day inside the fiscal quarter or year.")
 
 
-class PriorityListAPI(OrgAPIView):
+class PriorityListAPI(OrgListAPIView):
+    queryset = StrategicPriority.objects.with_scopes_disabled().none()
+
     @extend_schema(responses=PrioritySerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(priority_list(org=self.org), request, view=self)
-        return paginator.get_paginated_response(PrioritySerializer(page, many=True).data)
+        return self.paginated(priority_list(org=self.org), PrioritySerializer)
 
     @extend_schema(request=PrioritySerializer, responses={201: PrioritySerializer})
     def post(self, request: Request, org_slug: str) -> Response:
@@ -149,12 +151,12 @@ class PriorityDetailAPI(OrgAPIView):
         return Response(PrioritySerializer(priority).data)
 
 
-class ObjectiveListAPI(OrgAPIView):
+class ObjectiveListAPI(OrgListAPIView):
+    queryset = Objective.objects.with_scopes_disabled().none()
+
     @extend_schema(responses=ObjectiveOutSerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        paginator = IdCursorPagination()
-        page = paginator.paginate_queryset(objective_list(org=self.org), request, view=self)
-        return paginator.get_paginated_response(ObjectiveOutSerializer(page, many=True).data)
+        return self.paginated(objective_list(org=self.org), ObjectiveOutSerializer)
 
     @extend_schema(request=ObjectiveInSerializer, responses={201: ObjectiveOutSerializer})
     def post(self, request: Request, org_slug: str) -> Response:

@@ -1,10 +1,11 @@
 """`/api/v1/`: every endpoint is under one organisation, `/api/v1/o/<org_slug>/...`."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from metrics import api as metrics_api
 from objectives import api as objectives_api
+from perfmgmt.api import api_not_found
 
 org_patterns = [
     path("cascade/", objectives_api.CascadeAPI.as_view(), name="cascade"),
@@ -31,4 +32,6 @@ urlpatterns = [
     path("v1/o/<slug:org_slug>/", include((org_patterns, "api"), namespace="api")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: whatever else is asked of /api/ gets the JSON 404 the schema promises.
+    re_path(r"", api_not_found),
 ]

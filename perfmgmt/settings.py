@@ -269,7 +269,7 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "perfmgmt.api.ApiAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "perfmgmt.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

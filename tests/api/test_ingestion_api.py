@@ -279,3 +279,14 @@ def test_one_value_can_be_posted_on_its_own(acme, weekly, key_client):  # noqa: 
     assert response.status_code == 200 and response.json()["inserted"] == 1
     with org_scope(acme.org):
         assert MetricValue.objects.get(kpi=weekly).period_date.isoformat() == "2026-11-09"
+
+
+def test_an_error_answer_echoing_a_nul_is_not_remembered(acme, weekly, key_client):  # noqa: ANN001
+    client = key_client(acme)
+    body = {"values": [{"kpi": weekly.key, "period_date": "2026-01-05", "value": 1, "a\x00": 1}]}
+    response = client.post(
+        "/api/v1/o/acme/values/bulk/", body, format="json", HTTP_IDEMPOTENCY_KEY="nul"
+    )
+    assert response.status_code == 400
+    with org_scope(acme.org):
+        assert not IdempotencyRecord.objects.filter(key="nul").exists()

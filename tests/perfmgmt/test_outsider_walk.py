@@ -25,6 +25,7 @@ UNSCOPED = {
     "admin/": "the operator's admin, superusers only",
     "api/schema/": "the OpenAPI document: needs a login or key, holds no tenant data",
     "api/docs/": "Swagger UI for that document: needs a login or key",
+    "api/": "the JSON 404 for any /api/ URL no other route matched: answers only 'Not found.'",
 }
 
 
