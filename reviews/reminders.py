@@ -290,6 +290,13 @@ def _business_review_reminders(org: Organization, month: dt.date, *, down: set[s
     return sent
 
 
+def source_failing_received(
+    sender: type, *, source: DataSource, run: IngestionRun, **kwargs: Any
+) -> None:
+    """The receiver of metrics.signals.source_failing (connected in reviews.apps)."""
+    notify_source_failing(source=source, run=run)
+
+
 def notify_source_failing(*, source: DataSource, run: IngestionRun) -> int:
     org = source.organization
     owner = get_user_model().objects.get(pk=source.data_owner_id)
