@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import re
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from metrics.cascade import Filters, strategy_map
+from metrics.cascade import Filters, build_tree, strategy_map
+from metrics.models import Rag
+from metrics.rag import worst_rag
 from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
@@ -169,3 +173,30 @@ def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url): 
     small = count_cascade_queries(client, url)
     grow_cascade(acme, 20)
     assert count_cascade_queries(client, url) == small
+
+
+def test_the_worst_status_wins_and_no_kpi_reads_as_no_data():
+    assert worst_rag([Rag.GREEN, Rag.RED, Rag.AMBER]) == Rag.RED
+    assert worst_rag(["green", "amber", "none"]) == Rag.AMBER
+    assert worst_rag([]) == Rag.NONE
+
+
+def test_one_tree_serves_the_cascade_and_the_filtered_explorer():
+    def objective(parent=None):  # noqa: ANN001, ANN202
+        return SimpleNamespace(pk=uuid.uuid4(), priority_id="p", parent_id=parent)
+
+    def status(objective_id, rag):  # noqa: ANN001, ANN202
+        return SimpleNamespace(kpi=SimpleNamespace(objective_id=objective_id), rag=rag)
+
+    top = objective()
+    child = objective(parent=top.pk)
+    red, green = status(child.pk, Rag.RED), status(top.pk, Rag.GREEN)
+    elsewhere = status(uuid.uuid4(), Rag.AMBER)
+
+    roots, unaligned = build_tree([top, child], [red, green, elsewhere])
+    assert [n.objective for n in roots["p"]] == [top] and unaligned == [elsewhere]
+    assert roots["p"][0].children[0].kpis == [red]
+
+    # Filtered to red and pruned, the child hangs from the priority in place of its parent.
+    roots, _ = build_tree([top, child], [red, green], keep=lambda s: s.rag == Rag.RED, prune=True)
+    assert [n.objective for n in roots["p"]] == [child]
