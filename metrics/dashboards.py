@@ -13,21 +13,11 @@ from metrics.forecast import attainment, linear_forecast
 from metrics.models import Kpi, KpiPin
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
-from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.models import Membership, Organization
 from perfmgmt.tenancy import org_scope
 
 KEY_METRICS_LIMIT = 7
 SPARK_POINTS = 12
-# The dashboard views (not roles: any member may open any view); default_view picks by role.
-DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")
-
-
-def default_view(membership: Membership) -> str:
-    return {
-        Role.LEAD: "lead",
-        Role.FINANCE: "finance",
-        Role.MEMBER: "member",
-    }.get(membership.role, "executive")
 
 
 @dataclass

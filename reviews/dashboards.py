@@ -23,11 +23,22 @@ from metrics.dashboards import (
 from metrics.models import Rag
 from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
-from perfmgmt.models import Membership, Organization
+from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
 from reviews.selectors import current_week, latest_checkins, org_today
+
+# The dashboard views (not roles: any member may open any view); default_view picks by role.
+DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")
+
+
+def default_view(membership: Membership) -> str:
+    return {
+        Role.LEAD: "lead",
+        Role.FINANCE: "finance",
+        Role.MEMBER: "member",
+    }.get(membership.role, "executive")
 
 
 @dataclass

@@ -6,9 +6,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from metrics.dashboards import DASHBOARD_VIEWS, KEY_METRICS_LIMIT, attainment_chart, default_view
+from metrics.dashboards import KEY_METRICS_LIMIT, attainment_chart
 from perfmgmt.tenancy import org_view
-from reviews.dashboards import dashboard_get, exceptions_get
+from reviews.dashboards import DASHBOARD_VIEWS, dashboard_get, default_view, exceptions_get
 
 
 @org_view
