@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from metrics.models import Direction, Rag, Target
+
+# Worst first: the order a roll-up of several statuses reads them in.
+RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.NONE: 3}
 
 
 def default_thresholds(value: float, direction: str) -> tuple[float, float]:
@@ -29,3 +34,8 @@ def variance(value: float | None, target: Target | None) -> float | None:
     if value is None or target is None or target.value == 0:
         return None
     return (value - target.value) / abs(target.value)
+
+
+def worst_rag(rags: Iterable[str]) -> Rag:
+    """The worst of several statuses; none at all reads as no data."""
+    return Rag(min(rags, key=RAG_ORDER.__getitem__, default=Rag.NONE))

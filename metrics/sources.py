@@ -24,6 +24,7 @@ from django_scopes import scopes_disabled
 
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
+from metrics.signals import source_failing
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
@@ -359,9 +360,9 @@ def _finish(
         )
     source.consecutive_failures = failures
     if failures == settings.SOURCE_FAILURES_BEFORE_ALERT:
-        from reviews.reminders import notify_source_failing
-
-        transaction.on_commit(lambda: notify_source_failing(source=source, run=run))
+        transaction.on_commit(
+            lambda: source_failing.send(sender=DataSource, source=source, run=run)
+        )
     return True
 
 

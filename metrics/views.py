@@ -72,7 +72,7 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
         save=lambda f: services.kpi_create(
             org=request.org, actor=membership, drives=f.cleaned_data["drives"], **f.service_fields()
         ),
-        success_url=reverse("objectives:cascade", kwargs={"org_slug": request.org.slug}),
+        success_url=reverse("cascade:cascade", kwargs={"org_slug": request.org.slug}),
     )
 
 

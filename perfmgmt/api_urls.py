@@ -4,11 +4,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from metrics import api as metrics_api
+from metrics import api_cascade
 from objectives import api as objectives_api
 from perfmgmt.api import api_not_found
 
 org_patterns = [
-    path("cascade/", objectives_api.CascadeAPI.as_view(), name="cascade"),
+    path("cascade/", api_cascade.CascadeAPI.as_view(), name="cascade"),
     path("priorities/", objectives_api.PriorityListAPI.as_view(), name="priority-list"),
     path(
         "priorities/<uuid:priority_id>/",

@@ -8,6 +8,7 @@ org_patterns = [
     path("settings/", views.org_settings, name="org-settings"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path("", include("metrics.urls_cascade")),
     path("", include("objectives.urls")),
     path("", include("metrics.urls")),
     path("", include("reviews.urls")),

@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, Kpi
+from metrics.selectors import kpi_statuses
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
@@ -245,8 +246,6 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool, down
 
 
 def _stale_kpi_reminders(org: Organization, week: dt.date, *, down: set[str]) -> int:
-    from metrics.selectors import kpi_statuses
-
     with org_scope(org):
         kpis = list(Kpi.objects.select_related("data_owner"))
     by_owner: dict = defaultdict(list)
@@ -288,6 +287,13 @@ def _business_review_reminders(org: Organization, month: dt.date, *, down: set[s
             down=down,
         )
     return sent
+
+
+def source_failing_received(
+    sender: type, *, source: DataSource, run: IngestionRun, **kwargs: Any
+) -> None:
+    """The receiver of metrics.signals.source_failing (connected in reviews.apps)."""
+    notify_source_failing(source=source, run=run)
 
 
 def notify_source_failing(*, source: DataSource, run: IngestionRun) -> int:

@@ -12,8 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from metrics.models import Kpi
+from metrics.selectors import kpi_statuses, recent_values
 from objectives.models import Objective
 from perfmgmt.models import Organization, Team
+from perfmgmt.permissions import can_check_in
 from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
@@ -92,8 +94,6 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     """What a review should talk about, from the data: red and deteriorating KPIs (a red KPI
     with no open action is flagged), low-confidence objectives, stale KPIs, missing check-ins
     and overdue actions. A team review looks at that team's objectives and KPIs only."""
-    from metrics.selectors import kpi_statuses, recent_values
-
     today = org_today(org)
     with org_scope(org):
         kpis = Kpi.objects.select_related("outcome_owner", "objective")
@@ -182,8 +182,6 @@ class Owed:
 def what_i_owe(*, org: Organization, user: object) -> Owed:
     """A person's due check-ins (objectives they own or lead), due KPI values (KPIs whose data
     they own that have gone stale) and open actions."""
-    from metrics.selectors import kpi_statuses
-
     week = current_week(org)
     mine = objectives_missing_checkin(org=org, week_start=week).filter(
         Q(owner=user) | Q(team__lead=user)
@@ -277,8 +275,6 @@ def checkin_slots(
 ) -> list[CheckInSlot]:
     """The objectives this person checks in on this week, with this week's check-in (if any)
     and the KPIs they own on each that take a value in the same form."""
-    from perfmgmt.permissions import can_check_in
-
     week_end = week_start + dt.timedelta(days=6)
     with org_scope(org):
         objectives = Objective.objects.select_related("team", "owner").filter(

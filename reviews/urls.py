@@ -1,10 +1,12 @@
 from django.urls import path
 
-from reviews import views
+from reviews import views, views_dashboards
 
 app_name = "reviews"
 
 urlpatterns = [
+    path("dashboard/", views_dashboards.dashboard, name="dashboard"),
+    path("exceptions/", views_dashboards.exceptions, name="exceptions"),
     path("owe/", views.owe, name="owe"),
     path("checkins/", views.checkin_page, name="checkin"),
     path("checkins/missing/", views.missing, name="missing"),

@@ -1,32 +1,7 @@
 from __future__ import annotations
 
-import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
 from objectives.models import Objective, StrategicPriority
 from perfmgmt.tenancy import org_scope
-from tests.conftest import build_cascade
-from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory
-
-
-def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):  # noqa: ANN001
-    response = client_for(acme.viewer).get("/o/acme/")
-    page = response.content.decode()
-    assert response.status_code == 200
-    for text in (acme_cascade.priority.title, acme_cascade.objective.title, acme_cascade.kpi.name):
-        assert text in page
-    # The value 95 against a target of 100 with amber at 90 is amber, said in words too.
-    assert 'class="rag rag-amber"' in page and "At risk" in page
-    assert "Lag" in page
-
-
-def test_the_cascade_never_shows_another_organisations_data(
-    acme, acme_cascade, globex_cascade, client_for
-):  # noqa: ANN001, E501
-    page = client_for(acme.admin).get("/o/acme/").content.decode()
-    assert globex_cascade.priority.title not in page
-    assert globex_cascade.kpi.name not in page
 
 
 def test_a_viewer_sees_no_planning_buttons_and_cannot_open_the_forms(
@@ -121,38 +96,3 @@ def test_a_foreign_team_posted_to_the_form_is_refused(acme, acme_cascade, globex
     assert response.status_code == 400
     with org_scope(acme.org):
         assert not Objective.objects.filter(title="Sneaky").exists()
-
-
-def grow(world, n: int) -> None:  # noqa: ANN001
-    cascade = build_cascade(world)
-    for i in range(n):
-        objective = ObjectiveFactory(
-            organization=world.org,
-            team=world.sales,
-            owner=world.lead.user,
-            priority=cascade.priority,
-        )
-        ObjectiveFactory(
-            organization=world.org,
-            team=world.sales,
-            owner=world.lead.user,
-            priority=cascade.priority,
-            parent=objective,
-        )
-        kpi = KpiFactory(organization=world.org, objective=objective)
-        MetricValueFactory(kpi=kpi, value=i)
-
-
-def count_queries(client, url: str) -> int:  # noqa: ANN001
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(url).status_code == 200
-    return len(ctx.captured_queries)
-
-
-@pytest.mark.parametrize("url", ["/o/acme/"])
-def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):  # noqa: ANN001
-    client = client_for(acme.admin)
-    grow(acme, 2)
-    small = count_queries(client, url)
-    grow(acme, 20)
-    assert count_queries(client, url) == small

@@ -1,13 +1,37 @@
 from __future__ import annotations
 
 import re
+import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from objectives.explorer import Filters, strategy_map
+from metrics.cascade import Filters, build_tree, strategy_map
+from metrics.models import Rag
+from metrics.rag import worst_rag
+from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
+
+
+def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):  # noqa: ANN001
+    response = client_for(acme.viewer).get("/o/acme/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    for text in (acme_cascade.priority.title, acme_cascade.objective.title, acme_cascade.kpi.name):
+        assert text in page
+    # The value 95 against a target of 100 with amber at 90 is amber, said in words too.
+    assert 'class="rag rag-amber"' in page and "At risk" in page
+    assert "Lag" in page
+
+
+def test_the_cascade_never_shows_another_organisations_data(
+    acme, acme_cascade, globex_cascade, client_for
+):  # noqa: ANN001, E501
+    page = client_for(acme.admin).get("/o/acme/").content.decode()
+    assert globex_cascade.priority.title not in page
+    assert globex_cascade.kpi.name not in page
 
 
 def test_the_explorer_lists_priorities_collapsed_with_their_worst_status(
@@ -114,3 +138,65 @@ def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, cli
     with CaptureQueriesContext(connection) as big:
         assert client.get(url).status_code == 200
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def grow_cascade(world, n: int) -> None:  # noqa: ANN001
+    cascade = build_cascade(world)
+    for i in range(n):
+        objective = ObjectiveFactory(
+            organization=world.org,
+            team=world.sales,
+            owner=world.lead.user,
+            priority=cascade.priority,
+        )
+        ObjectiveFactory(
+            organization=world.org,
+            team=world.sales,
+            owner=world.lead.user,
+            priority=cascade.priority,
+            parent=objective,
+        )
+        kpi = KpiFactory(organization=world.org, objective=objective)
+        MetricValueFactory(kpi=kpi, value=i)
+
+
+def count_cascade_queries(client, url: str) -> int:  # noqa: ANN001
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize("url", ["/o/acme/"])
+def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):  # noqa: ANN001
+    client = client_for(acme.admin)
+    grow_cascade(acme, 2)
+    small = count_cascade_queries(client, url)
+    grow_cascade(acme, 20)
+    assert count_cascade_queries(client, url) == small
+
+
+def test_the_worst_status_wins_and_no_kpi_reads_as_no_data():
+    assert worst_rag([Rag.GREEN, Rag.RED, Rag.AMBER]) == Rag.RED
+    assert worst_rag(["green", "amber", "none"]) == Rag.AMBER
+    assert worst_rag([]) == Rag.NONE
+
+
+def test_one_tree_serves_the_cascade_and_the_filtered_explorer():
+    def objective(parent=None):  # noqa: ANN001, ANN202
+        return SimpleNamespace(pk=uuid.uuid4(), priority_id="p", parent_id=parent)
+
+    def status(objective_id, rag):  # noqa: ANN001, ANN202
+        return SimpleNamespace(kpi=SimpleNamespace(objective_id=objective_id), rag=rag)
+
+    top = objective()
+    child = objective(parent=top.pk)
+    red, green = status(child.pk, Rag.RED), status(top.pk, Rag.GREEN)
+    elsewhere = status(uuid.uuid4(), Rag.AMBER)
+
+    roots, unaligned = build_tree([top, child], [red, green, elsewhere])
+    assert [n.objective for n in roots["p"]] == [top] and unaligned == [elsewhere]
+    assert roots["p"][0].children[0].kpis == [red]
+
+    # Filtered to red and pruned, the child hangs from the priority in place of its parent.
+    roots, _ = build_tree([top, child], [red, green], keep=lambda s: s.rag == Rag.RED, prune=True)
+    assert [n.objective for n in roots["p"]] == [child]

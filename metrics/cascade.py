@@ -1,22 +1,124 @@
-"""Reads for the cascade explorer: filters, one priority's subtree, and the strategy map."""
+"""Reads for the cascade with its numbers: priorities → objectives (any depth) → KPIs with their
+status, as the whole cascade, the filtered explorer and the strategy map.
+
+The cascade is read on the metrics floor because every node carries its KPIs' status; the
+objectives floor below knows priorities and objectives only.
+"""
 
 from __future__ import annotations
 
 import textwrap
 import uuid
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Q
 
 from metrics.models import Kpi
-from metrics.selectors import kpi_statuses
-from objectives.models import Objective, Perspective, StrategicPriority
-from objectives.selectors import ObjectiveNode
+from metrics.rag import worst_rag
+from metrics.selectors import KpiStatus, kpi_statuses
+from objectives.models import MAX_ACTIVE_PRIORITIES, Objective, Perspective, StrategicPriority
 from perfmgmt.models import Organization
 from perfmgmt.tenancy import org_scope
 
-RAG_ORDER = {"red": 0, "amber": 1, "green": 2, "none": 3}
+
+@dataclass
+class ObjectiveNode:
+    objective: Objective
+    kpis: list[KpiStatus] = field(default_factory=list)
+    children: list[ObjectiveNode] = field(default_factory=list)
+
+
+def build_tree(
+    objectives: list[Objective],
+    statuses: Iterable[KpiStatus],
+    *,
+    keep: Callable[[KpiStatus], bool] = lambda status: True,
+    prune: bool = False,
+) -> tuple[dict[uuid.UUID, list[ObjectiveNode]], list[KpiStatus]]:
+    """The objectives (any depth) under each priority, each with its KPIs' status.
+
+    KPIs that `keep` refuses are left out; with `prune`, so are the objectives left without a
+    KPI (their sub-objectives then hang from the priority). Returns the top objectives by
+    priority id, and the KPIs whose objective is not among `objectives` (unaligned).
+    """
+    nodes = {objective.pk: ObjectiveNode(objective) for objective in objectives}
+    unaligned: list[KpiStatus] = []
+    for status in statuses:
+        if not keep(status):
+            continue
+        node = nodes.get(status.kpi.objective_id)
+        (node.kpis if node else unaligned).append(status)
+    if prune:
+        nodes = {pk: node for pk, node in nodes.items() if node.kpis}
+    roots: dict[uuid.UUID, list[ObjectiveNode]] = defaultdict(list)
+    for node in nodes.values():
+        parent = nodes.get(node.objective.parent_id)
+        if parent is not None:
+            parent.children.append(node)
+        else:
+            roots[node.objective.priority_id].append(node)
+    return roots, unaligned
+
+
+def _flatten(nodes: list[ObjectiveNode]) -> list[ObjectiveNode]:
+    flat = []
+    for node in nodes:
+        flat.append(node)
+        flat.extend(_flatten(node.children))
+    return flat
+
+
+# The whole cascade.
+
+
+@dataclass
+class PriorityNode:
+    priority: StrategicPriority
+    objectives: list[ObjectiveNode] = field(default_factory=list)
+
+
+@dataclass
+class PerspectiveGroup:
+    perspective: Perspective
+    priorities: list[PriorityNode]
+
+
+@dataclass
+class Cascade:
+    perspectives: list[PerspectiveGroup]
+    unaligned_kpis: list[KpiStatus]
+    too_many_priorities: bool
+    active_priorities: int
+
+
+def cascade_get(*, org: Organization) -> Cascade:
+    """The whole cascade in a fixed number of queries (priorities, objectives, KPIs, status)."""
+    with org_scope(org):
+        priorities = list(StrategicPriority.objects.select_related("owner"))
+        objectives = list(Objective.objects.select_related("team", "owner"))
+        kpis = list(Kpi.objects.select_related("outcome_owner"))
+    statuses = kpi_statuses(org=org, kpis=kpis)
+    roots, unaligned = build_tree(objectives, [statuses[kpi.pk] for kpi in kpis])
+
+    by_perspective: dict[str, list[PriorityNode]] = defaultdict(list)
+    for priority in priorities:
+        by_perspective[priority.perspective].append(PriorityNode(priority, roots[priority.pk]))
+    active = sum(1 for priority in priorities if priority.is_active)
+    return Cascade(
+        perspectives=[
+            PerspectiveGroup(Perspective(value), by_perspective[value])
+            for value in Perspective.values
+        ],
+        unaligned_kpis=unaligned,
+        too_many_priorities=active > MAX_ACTIVE_PRIORITIES,
+        active_priorities=active,
+    )
+
+
+# The explorer: the cascade filtered, one priority at a time.
 
 
 @dataclass(frozen=True)
@@ -36,8 +138,6 @@ class Filters:
         return bool(self.status or self.kind)
 
     def query(self) -> str:
-        from urllib.parse import urlencode
-
         return urlencode({k: v for k, v in self.__dict__.items() if v})
 
 
@@ -64,21 +164,12 @@ def _tree(
             kpis = kpis.filter(kind=filters.kind)
         kpis = list(kpis)
     statuses = kpi_statuses(org=org, kpis=kpis)
-    nodes = {o.pk: ObjectiveNode(o) for o in objectives}
-    for kpi in kpis:
-        status = statuses[kpi.pk]
-        if filters.status and status.rag != filters.status:
-            continue
-        nodes[kpi.objective_id].kpis.append(status)
-    if filters.narrows_kpis:
-        nodes = {pk: n for pk, n in nodes.items() if n.kpis}
-    roots: dict = defaultdict(list)
-    for node in nodes.values():
-        parent = nodes.get(node.objective.parent_id)
-        if parent is not None:
-            parent.children.append(node)
-        else:
-            roots[node.objective.priority_id].append(node)
+    roots, _ = build_tree(
+        objectives,
+        [statuses[kpi.pk] for kpi in kpis],
+        keep=lambda status: not filters.status or status.rag == filters.status,
+        prune=filters.narrows_kpis,
+    )
     return roots
 
 
@@ -106,17 +197,9 @@ def explorer_get(*, org: Organization, filters: Filters) -> Explorer:
     rows: dict = defaultdict(list)
     for priority in priorities:
         nodes = _flatten(roots[priority.pk])
-        worst = min((s.rag for n in nodes for s in n.kpis), key=RAG_ORDER.get, default="none")
+        worst = worst_rag(s.rag for n in nodes for s in n.kpis)
         rows[priority.perspective].append(PriorityRow(priority, len(nodes), worst))
     return Explorer([(Perspective(v), rows[v]) for v in Perspective.values if rows[v]])
-
-
-def _flatten(nodes: list[ObjectiveNode]) -> list[ObjectiveNode]:
-    flat = []
-    for node in nodes:
-        flat.append(node)
-        flat.extend(_flatten(node.children))
-    return flat
 
 
 def priority_subtree(
@@ -125,6 +208,9 @@ def priority_subtree(
     with org_scope(org):
         objectives = _objectives(org, filters, [priority.pk])
     return _tree(org, filters, objectives)[priority.pk]
+
+
+# The strategy map.
 
 
 @dataclass
@@ -161,7 +247,9 @@ def _depth(node: ObjectiveNode, nodes: dict[uuid.UUID, ObjectiveNode]) -> int:
     return 1 + _depth(parent, nodes)
 
 
-def strategy_map(*, org: Organization, filters: Filters, url_for) -> StrategyMap:  # noqa: ANN001
+def strategy_map(
+    *, org: Organization, filters: Filters, url_for: Callable[[Objective], str]
+) -> StrategyMap:
     """Four perspective bands; priorities as bars; their objectives beneath them, a row per level
     of the cascade (sub-objectives under their parents), coloured by the worst status of their
     KPIs, with a line up to the objective or priority each one serves."""
@@ -206,7 +294,7 @@ def strategy_map(*, org: Organization, filters: Filters, url_for) -> StrategyMap
                         BOX_W,
                         BOX_H,
                         node.objective.title,
-                        min((s.rag for s in node.kpis), key=RAG_ORDER.get, default="none"),
+                        worst_rag(s.rag for s in node.kpis),
                         url=url_for(node.objective),
                         lines=textwrap.wrap(
                             node.objective.title, BOX_CHARS, max_lines=2, placeholder="…"

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from metrics.dashboards import dashboard_get, exceptions_get
+from reviews.dashboards import dashboard_get, exceptions_get
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
 

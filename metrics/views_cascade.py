@@ -1,0 +1,89 @@
+"""The cascade page, the explorer and the strategy map: the cascade with its KPIs' status."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from metrics.cascade import Filters, cascade_get, explorer_get, priority_subtree, strategy_map
+from objectives.models import Objective, Perspective
+from objectives.selectors import priority_get
+from perfmgmt.forms import org_users
+from perfmgmt.models import Role, Team
+from perfmgmt.permissions import can_manage_strategy
+from perfmgmt.tenancy import org_scope, org_view
+
+
+@org_view
+def cascade(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    context = {
+        "cascade": cascade_get(org=request.org),
+        "can_manage": can_manage_strategy(membership),
+        "can_plan": can_manage_strategy(membership) or membership.role == Role.LEAD,
+    }
+    return render(request, "metrics/cascade_page.html", context)
+
+
+def _filter_context(request: HttpRequest) -> dict:
+    filters = Filters.from_query(request.GET)
+    with org_scope(request.org):
+        teams = list(Team.objects.values_list("slug", "name"))
+    return {
+        "filters": filters,
+        "teams": teams,
+        "perspectives": Perspective.choices,
+        "owners": list(org_users(request.org).values_list("username", flat=True)),
+    }
+
+
+@org_view
+@require_GET
+def explorer(request: HttpRequest) -> HttpResponse:
+    """The cascade, priority by priority; filters update the tree in place."""
+    context = _filter_context(request)
+    context["explorer"] = explorer_get(org=request.org, filters=context["filters"])
+    template = "metrics/explorer_page.html"
+    if request.htmx and request.htmx.target == "explorer-tree":
+        template += "#explorer-tree"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@org_view
+@require_GET
+def explorer_priority(request: HttpRequest, priority_id: str) -> HttpResponse:
+    """One priority's row, expanded (its objectives and KPIs) or collapsed again."""
+    priority = priority_get(org=request.org, priority_id=priority_id)
+    filters = Filters.from_query(request.GET)
+    expanded = request.GET.get("collapse") != "1"
+    context = {
+        "row": {"priority": priority},
+        "filters": filters,
+        "expanded": expanded,
+        "nodes": priority_subtree(org=request.org, priority=priority, filters=filters)
+        if expanded
+        else [],
+    }
+    response = render(request, "metrics/explorer_page.html#priority-row", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@org_view
+@require_GET
+def strategy_map_page(request: HttpRequest) -> HttpResponse:
+    context = _filter_context(request)
+
+    def url_for(objective: Objective) -> str:
+        return reverse(
+            "reviews:objective-checkins",
+            kwargs={"org_slug": request.org.slug, "objective_id": objective.pk},
+        )
+
+    context["map"] = strategy_map(org=request.org, filters=context["filters"], url_for=url_for)
+    return render(request, "metrics/strategy_map.html", context)

@@ -1,0 +1,192 @@
+"""The dashboard pages and the exceptions list: metrics read together with check-ins, in a fixed
+number of queries. The metric-only builders they compose are in metrics.dashboards."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractUser
+from django.db.models import Q
+
+from metrics.dashboards import (
+    KEY_METRICS_LIMIT,
+    Card,
+    PerspectiveScore,
+    cards_for,
+    key_kpis,
+    org_statuses,
+    scorecard,
+)
+from metrics.models import Rag
+from metrics.selectors import KpiStatus
+from objectives.models import Objective, Perspective
+from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.selectors import display_name
+from perfmgmt.tenancy import org_scope
+from reviews.models import CheckIn
+from reviews.selectors import current_week, latest_checkins, org_today
+
+# The dashboard views (not roles: any member may open any view); default_view picks by role.
+DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")
+
+
+def default_view(membership: Membership) -> str:
+    return {
+        Role.LEAD: "lead",
+        Role.FINANCE: "finance",
+        Role.MEMBER: "member",
+    }.get(membership.role, "executive")
+
+
+@dataclass
+class Dashboard:
+    view: str
+    cards: list[Card]
+    too_many: bool
+    scorecard: list[PerspectiveScore] = field(default_factory=list)
+    objectives: list[tuple[Objective, CheckIn | None]] = field(default_factory=list)
+    exceptions: int = 0
+
+
+def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Dashboard:
+    """One dashboard view: its key metrics, and by view the scorecard, the objectives with
+    this week's check-in, the number of exceptions."""
+    kpis = key_kpis(org=org, membership=membership, view=view)
+    board = Dashboard(
+        view=view,
+        cards=cards_for(org=org, user=membership.user, kpis=kpis, today=org_today(org)),
+        too_many=len(kpis) > KEY_METRICS_LIMIT,
+    )
+    if view in ("lead", "member"):
+        board.objectives = _my_objectives(org, membership, view)
+    if view == "finance":
+        board.scorecard = scorecard(
+            org=org,
+            statuses=org_statuses(org=org, perspective=Perspective.FINANCIAL),
+            only_financial=True,
+        )
+    if view == "executive":
+        # The scorecard and the exceptions count read the same statuses: compute them once.
+        statuses = org_statuses(org=org)
+        board.scorecard = scorecard(org=org, statuses=statuses, only_financial=False)
+        board.exceptions = len(_exceptions(org, statuses))
+    return board
+
+
+def _my_objectives(org: Organization, membership: Membership, view: str) -> list:
+    user = membership.user
+    week = current_week(org)
+    with org_scope(org):
+        objectives = Objective.objects.select_related("team", "owner").filter(
+            period_start__lte=week + dt.timedelta(days=6), period_end__gte=week
+        )
+        if view == "lead":
+            objectives = objectives.filter(Q(team__lead=user) | Q(team=membership.team_id))
+        else:
+            objectives = objectives.filter(owner=user)
+        objectives = list(objectives)
+        this_week = {
+            c.objective_id: c
+            for c in CheckIn.objects.filter(objective__in=objectives, week_start=week)
+        }
+    return [(o, this_week.get(o.pk)) for o in objectives]
+
+
+# The kinds of exception, in the order the list shows them.
+EXCEPTION_KINDS = {
+    "red": "Red",
+    "off_twice": "Off target two periods running",
+    "stale": "Stale",
+    "low_confidence": "Low confidence",
+}
+
+
+@dataclass
+class ExceptionItem:
+    kind: str
+    title: str
+    owner: AbstractUser  # who answers for it: the KPI's outcome owner, the objective's owner
+    detail: str
+    url_kpi: uuid.UUID | None = None
+    url_objective: uuid.UUID | None = None
+
+    @property
+    def label(self) -> str:
+        return EXCEPTION_KINDS[self.kind]
+
+    @property
+    def owner_name(self) -> str:
+        return display_name(self.owner)
+
+
+@dataclass
+class Exceptions:
+    items: list[ExceptionItem]
+
+    @property
+    def counts(self) -> list[tuple[str, int]]:
+        """(label, how many) of each kind present."""
+        found = Counter(item.kind for item in self.items)
+        return [(label, found[kind]) for kind, label in EXCEPTION_KINDS.items() if found[kind]]
+
+
+def exceptions_get(*, org: Organization) -> Exceptions:
+    """Red KPIs, KPIs off target two periods running, stale KPIs, low-confidence objectives."""
+    return Exceptions(_exceptions(org, org_statuses(org=org)))
+
+
+def _number(value: float) -> str:
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _against_target(status: KpiStatus) -> str:
+    unit = f" {status.kpi.unit}" if status.kpi.unit else ""
+    return f"{_number(status.latest.value)}{unit} against {_number(status.target.value)}{unit}"
+
+
+def _last_value(status: KpiStatus) -> str:
+    if status.latest is None:
+        return "no value yet"
+    day = status.latest.period_date
+    return f"last value for {day.day} {day:%b %Y}"
+
+
+def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionItem]:
+    today = org_today(org)
+    items: list[ExceptionItem] = []
+    for status in statuses:
+        kpi, owner = status.kpi, status.kpi.outcome_owner
+        if status.rag == Rag.RED:
+            items.append(ExceptionItem("red", kpi.name, owner, _against_target(status), kpi.pk))
+        if status.off_target_twice:
+            items.append(
+                ExceptionItem("off_twice", kpi.name, owner, _against_target(status), kpi.pk)
+            )
+        if status.stale:
+            items.append(ExceptionItem("stale", kpi.name, owner, _last_value(status), kpi.pk))
+    with org_scope(org):
+        running = list(
+            Objective.objects.select_related("owner").filter(
+                period_start__lte=today, period_end__gte=today
+            )
+        )
+    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
+    for objective in running:
+        checkin = latest.get(objective.pk)
+        if checkin is not None and checkin.confidence <= 4:
+            detail = f"{checkin.confidence}/10: {checkin.reason}"
+            items.append(
+                ExceptionItem(
+                    "low_confidence",
+                    objective.title,
+                    objective.owner,
+                    detail,
+                    url_objective=objective.pk,
+                )
+            )
+    order = list(EXCEPTION_KINDS)
+    items.sort(key=lambda item: order.index(item.kind))  # stable: names stay in order
+    return items
