@@ -76,7 +76,7 @@ def _broker_state() -> str:
 def org_picker(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(request.user)
     if len(memberships) == 1:
-        return redirect("metrics:dashboard", org_slug=memberships[0].organization.slug)
+        return redirect("reviews:dashboard", org_slug=memberships[0].organization.slug)
     return render(request, "perfmgmt/org_picker.html", {"memberships": memberships})
 
 

@@ -88,7 +88,7 @@ def test_the_globex_admin_gets_404_on_acme(demo, client):  # noqa: ANN001
 
 @pytest.mark.django_db
 def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
-    from metrics.dashboards import dashboard_get, default_view
+    from reviews.dashboards import dashboard_get, default_view
     from perfmgmt.models import Membership
 
     with org_scope(demo):
