@@ -88,8 +88,8 @@ def test_the_globex_admin_gets_404_on_acme(demo, client):  # noqa: ANN001
 
 @pytest.mark.django_db
 def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
-    from reviews.dashboards import dashboard_get, default_view
     from perfmgmt.models import Membership
+    from reviews.dashboards import dashboard_get, default_view
 
     with org_scope(demo):
         memberships = list(Membership.objects.select_related("user", "team"))
