@@ -11,6 +11,7 @@ from django_scopes import ScopedManager
 
 from objectives.models import Objective
 from perfmgmt.models import Organization
+from perfmgmt.periods import Cadence
 
 
 class Direction(models.TextChoices):
@@ -21,12 +22,6 @@ class Direction(models.TextChoices):
 class KpiKind(models.TextChoices):
     LEAD = "lead", "Lead"
     LAG = "lag", "Lag"
-
-
-class Cadence(models.TextChoices):
-    WEEKLY = "weekly", "Weekly"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
 
 
 class Aggregation(models.TextChoices):
