@@ -32,14 +32,14 @@ def org_users(org: Organization) -> QuerySet:
 
 
 class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:  # noqa: ANN001
+    def label_from_instance(self, obj) -> str:
         return display_name(obj)
 
 
 class PeriodField(forms.ChoiceField):
     """Pick a fiscal year or quarter of the organisation; cleans to a Period."""
 
-    def __init__(self, *, org: Organization, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, *, org: Organization, **kwargs) -> None:
         self.periods = {
             p.key: p for p in period_choices(timezone.localdate(), org.fiscal_year_start_month)
         }
@@ -49,7 +49,7 @@ class PeriodField(forms.ChoiceField):
         return self.periods[super().clean(value)]
 
 
-def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:  # noqa: ANN003
+def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
     """ModelForm fields for relations to tenant models start empty.
 
     Building the default queryset at class definition would query outside any organisation

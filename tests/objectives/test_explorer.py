@@ -12,14 +12,14 @@ from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, Ta
 
 def test_the_explorer_lists_priorities_collapsed_with_their_worst_status(
     acme, acme_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     page = client_for(acme.viewer).get("/o/acme/explorer/").content.decode()
     assert acme_cascade.priority.title in page and 'aria-expanded="false"' in page
     assert acme_cascade.objective.title not in page  # not loaded until expanded
     assert "1 objective" in page and "At risk" in page
 
 
-def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, client_for):
     url = f"/o/acme/explorer/{acme_cascade.priority.pk}/"
     fragment = client_for(acme.viewer).get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and acme_cascade.objective.title in fragment
@@ -30,7 +30,7 @@ def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, c
     assert acme_cascade.objective.title not in collapsed
 
 
-def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):
     client = client_for(acme.viewer)
     fragment = client.get(
         "/o/acme/explorer/?perspective=customer",
@@ -46,7 +46,7 @@ def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):  # no
     assert acme_cascade.kpi.name in subtree
 
 
-def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade, client_for):
     for i in range(200):
         ObjectiveFactory(
             organization=acme.org,
@@ -64,7 +64,7 @@ def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade,
     )
 
 
-def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):  # noqa: ANN001
+def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):
     child = ObjectiveFactory(
         organization=acme.org,
         team=acme.sales,
@@ -81,7 +81,7 @@ def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):  
     assert line in result.lines  # drawn from the parent down to the sub-objective
 
 
-def grow(world, cascade, n: int) -> None:  # noqa: ANN001
+def grow(world, cascade, n: int) -> None:
     for i in range(n):
         parent = ObjectiveFactory(
             organization=world.org,
@@ -104,7 +104,7 @@ def grow(world, cascade, n: int) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(
     "path", ["explorer/", "explorer/{priority}/", "map/", "explorer/?status=red"]
 )
-def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, client_for, path):  # noqa: ANN001
+def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, client_for, path):
     client = client_for(acme.admin)
     url = "/o/acme/" + path.format(priority=acme_cascade.priority.pk)
     grow(acme, acme_cascade, 2)

@@ -10,7 +10,7 @@ from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory
 
 
-def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):
     response = client_for(acme.viewer).get("/o/acme/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -23,7 +23,7 @@ def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, cl
 
 def test_the_cascade_never_shows_another_organisations_data(
     acme, acme_cascade, globex_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     page = client_for(acme.admin).get("/o/acme/").content.decode()
     assert globex_cascade.priority.title not in page
     assert globex_cascade.kpi.name not in page
@@ -31,7 +31,7 @@ def test_the_cascade_never_shows_another_organisations_data(
 
 def test_a_viewer_sees_no_planning_buttons_and_cannot_open_the_forms(
     acme, acme_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     client = client_for(acme.viewer)
     assert "New priority" not in client.get("/o/acme/").content.decode()
     assert client.get("/o/acme/priorities/new/").status_code == 403
@@ -39,7 +39,7 @@ def test_a_viewer_sees_no_planning_buttons_and_cannot_open_the_forms(
     assert client.post("/o/acme/objectives/new/", {"title": "x"}).status_code == 403
 
 
-def test_an_executive_adds_a_priority_through_the_form(acme, client_for):  # noqa: ANN001
+def test_an_executive_adds_a_priority_through_the_form(acme, client_for):
     response = client_for(acme.executive).post(
         "/o/acme/priorities/new/",
         {
@@ -57,7 +57,7 @@ def test_an_executive_adds_a_priority_through_the_form(acme, client_for):  # noq
         assert StrategicPriority.objects.get().title == "Delight customers"
 
 
-def test_a_bad_form_names_the_field_and_writes_nothing(acme, client_for):  # noqa: ANN001
+def test_a_bad_form_names_the_field_and_writes_nothing(acme, client_for):
     response = client_for(acme.executive).post(
         "/o/acme/priorities/new/",
         {
@@ -75,7 +75,7 @@ def test_a_bad_form_names_the_field_and_writes_nothing(acme, client_for):  # noq
         assert not StrategicPriority.objects.exists()
 
 
-def test_a_lead_plans_an_objective_for_their_team_through_the_form(acme, acme_cascade, client_for):  # noqa: ANN001, E501
+def test_a_lead_plans_an_objective_for_their_team_through_the_form(acme, acme_cascade, client_for):  # noqa: E501
     data = {
         "title": "Close the DACH deals",
         "priority": acme_cascade.priority.pk,
@@ -89,7 +89,7 @@ def test_a_lead_plans_an_objective_for_their_team_through_the_form(acme, acme_ca
         assert Objective.objects.filter(title="Close the DACH deals", team=acme.sales).exists()
 
 
-def test_a_lead_cannot_plan_for_another_team_through_the_form(acme, acme_cascade, client_for):  # noqa: ANN001, E501
+def test_a_lead_cannot_plan_for_another_team_through_the_form(acme, acme_cascade, client_for):  # noqa: E501
     data = {
         "title": "Not mine",
         "priority": acme_cascade.priority.pk,
@@ -102,14 +102,14 @@ def test_a_lead_cannot_plan_for_another_team_through_the_form(acme, acme_cascade
         assert not Objective.objects.filter(title="Not mine").exists()
 
 
-def test_a_form_offers_no_object_of_another_organisation(acme, globex_cascade, client_for):  # noqa: ANN001
+def test_a_form_offers_no_object_of_another_organisation(acme, globex_cascade, client_for):
     page = client_for(acme.admin).get("/o/acme/objectives/new/").content.decode()
     assert globex_cascade.priority.title not in page
     assert str(globex_cascade.objective.team.pk) not in page
     assert globex_cascade.objective.owner.username not in page
 
 
-def test_a_foreign_team_posted_to_the_form_is_refused(acme, acme_cascade, globex, client_for):  # noqa: ANN001
+def test_a_foreign_team_posted_to_the_form_is_refused(acme, acme_cascade, globex, client_for):
     data = {
         "title": "Sneaky",
         "priority": acme_cascade.priority.pk,
@@ -123,7 +123,7 @@ def test_a_foreign_team_posted_to_the_form_is_refused(acme, acme_cascade, globex
         assert not Objective.objects.filter(title="Sneaky").exists()
 
 
-def grow(world, n: int) -> None:  # noqa: ANN001
+def grow(world, n: int) -> None:
     cascade = build_cascade(world)
     for i in range(n):
         objective = ObjectiveFactory(
@@ -143,14 +143,14 @@ def grow(world, n: int) -> None:  # noqa: ANN001
         MetricValueFactory(kpi=kpi, value=i)
 
 
-def count_queries(client, url: str) -> int:  # noqa: ANN001
+def count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize("url", ["/o/acme/"])
-def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):  # noqa: ANN001
+def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):
     client = client_for(acme.admin)
     grow(acme, 2)
     small = count_queries(client, url)

@@ -28,7 +28,7 @@ from perfmgmt.periods import (
         ("quarterly", dt.date(2026, 8, 15), dt.date(2026, 7, 1)),
     ],
 )
-def test_a_value_is_filed_under_its_period_start(cadence, day, start):  # noqa: ANN001
+def test_a_value_is_filed_under_its_period_start(cadence, day, start):
     assert cadence_period_start(cadence, day) == start
 
 
