@@ -117,7 +117,7 @@ class Load:
         self.acknowledged: dict[tuple[str, str], set[float]] = defaultdict(set)
         self.lock = threading.Lock()
 
-    def request(self, kind: str, session: requests.Session, method: str, url: str, **kw) -> bool:  # noqa: ANN003
+    def request(self, kind: str, session: requests.Session, method: str, url: str, **kw) -> bool:
         start = time.perf_counter()
         try:
             response = session.request(method, url, timeout=60, **kw)

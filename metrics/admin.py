@@ -35,7 +35,7 @@ class TargetChangeAdmin(admin.ModelAdmin):
     list_select_related = ["kpi", "changed_by"]
     raw_id_fields = ["kpi", "changed_by"]
 
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+    def has_change_permission(self, request, obj=None) -> bool:
         return False  # an audit trail is read-only
 
 
@@ -56,5 +56,5 @@ class IngestionRunAdmin(admin.ModelAdmin):
     search_fields = ["source__name", "error"]
     show_full_result_count = False
 
-    def has_change_permission(self, request, obj=None) -> bool:  # noqa: ANN001
+    def has_change_permission(self, request, obj=None) -> bool:
         return False  # the run log is written by the pulls and the sweep only

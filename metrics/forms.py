@@ -24,7 +24,7 @@ class KpiForm(forms.ModelForm):
         field_classes = {"outcome_owner": UserChoiceField, "data_owner": UserChoiceField}
         formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["objective"].queryset = Objective.objects.all()
         self.fields["outcome_owner"].queryset = org_users(org)
@@ -52,7 +52,7 @@ class TargetForm(forms.Form):
         required=False, help_text="At or better than this is amber (default: 10% off target)."
     )
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields = {"period": PeriodField(org=org), **self.fields}
 
@@ -83,7 +83,7 @@ class DataSourceForm(forms.ModelForm):
         field_classes = {"data_owner": UserChoiceField}
         formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["data_owner"].queryset = org_users(org)
 

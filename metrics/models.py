@@ -7,10 +7,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_scopes import ScopedManager
 
 from objectives.models import Objective
-from perfmgmt.models import Organization
+from perfmgmt.models import Organization, TenantModel
+from perfmgmt.periods import Cadence
 
 
 class Direction(models.TextChoices):
@@ -23,12 +23,6 @@ class KpiKind(models.TextChoices):
     LAG = "lag", "Lag"
 
 
-class Cadence(models.TextChoices):
-    WEEKLY = "weekly", "Weekly"
-    MONTHLY = "monthly", "Monthly"
-    QUARTERLY = "quarterly", "Quarterly"
-
-
 class Aggregation(models.TextChoices):
     SUM = "sum", "Sum"
     AVERAGE = "average", "Average"
@@ -37,7 +31,7 @@ class Aggregation(models.TextChoices):
     MAX = "max", "Maximum"
 
 
-class Kpi(models.Model):
+class Kpi(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kpis")
     key = models.SlugField(
@@ -75,8 +69,6 @@ class Kpi(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["name"]
         verbose_name = "KPI"
@@ -88,14 +80,12 @@ class Kpi(models.Model):
         return self.name
 
 
-class KpiLink(models.Model):
+class KpiLink(TenantModel):
     """A lead KPI that is meant to predict a lag KPI."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
     lead = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="lag_links")
     lag = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="lead_links")
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         constraints = [
@@ -116,7 +106,7 @@ class Rag(models.TextChoices):
     NONE = "none", "No data"
 
 
-class Target(models.Model):
+class Target(TenantModel):
     """What a KPI should reach in one period, with the thresholds that colour it."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="targets")
@@ -130,8 +120,6 @@ class Target(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         # By the column, not "kpi": that would join the KPI table to sort by its name.
@@ -148,7 +136,7 @@ class Target(models.Model):
         return f"{self.kpi} {self.period_start}–{self.period_end}: {self.value:g}"
 
 
-class TargetChange(models.Model):
+class TargetChange(TenantModel):
     """The audit trail of targets: a target moved mid-period must show in the pack."""
 
     class Action(models.TextChoices):
@@ -170,8 +158,6 @@ class TargetChange(models.Model):
     mid_period = models.BooleanField(
         default=False, help_text="Changed while its period was running."
     )
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["-changed_at"]
@@ -196,8 +182,7 @@ class Source(models.TextChoices):
     IMPORT = "import", "CSV import"
 
 
-class MetricValue(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+class MetricValue(TenantModel):
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="values")
     period_date = models.DateField(help_text="First day of the cadence period the value is for.")
     value = models.FloatField()
@@ -215,8 +200,6 @@ class MetricValue(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["kpi", "-period_date"]
         constraints = [
@@ -230,11 +213,10 @@ class MetricValue(models.Model):
         return f"{self.kpi_id} {self.period_date}: {self.value:g}"
 
 
-class MetricValueRevision(models.Model):
+class MetricValueRevision(TenantModel):
     """Every change of a stored value, written by a database trigger on update (see the
     `value_history` migration), so no write path can skip it."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="value_revisions")
     period_date = models.DateField()
     old_value = models.FloatField()
@@ -243,8 +225,6 @@ class MetricValueRevision(models.Model):
     new_confidence = models.CharField(max_length=12)
     source = models.CharField(max_length=8, choices=Source.choices)
     changed_at = models.DateTimeField()
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["-changed_at"]
@@ -267,11 +247,10 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class DataSource(models.Model):
+class DataSource(TenantModel):
     """Where a scheduled pull fetches values from, and how the document maps onto them."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=4, choices=SourceKind.choices)
     url = models.URLField(max_length=1000, blank=True)
@@ -300,8 +279,6 @@ class DataSource(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["name"]
 
@@ -309,7 +286,7 @@ class DataSource(models.Model):
         return self.name
 
 
-class IngestionRun(models.Model):
+class IngestionRun(TenantModel):
     """One attempt of one pull: the run log people read when numbers are missing.
 
     The row is written when the pull is claimed (`queued`), in the same transaction that moves
@@ -319,7 +296,6 @@ class IngestionRun(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     source = models.ForeignKey(DataSource, on_delete=models.CASCADE, related_name="runs")
     slot = models.DateTimeField(help_text="The scheduled time this pull was for.")
     attempt = models.PositiveSmallIntegerField(default=1)
@@ -335,8 +311,6 @@ class IngestionRun(models.Model):
     rows_read = models.PositiveIntegerField(default=0)
     rows_written = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["-queued_at", "-attempt"]
@@ -359,15 +333,12 @@ class IngestionRun(models.Model):
         return f"{self.source_id} {self.slot:%Y-%m-%d %H:%M} #{self.attempt} {self.status}"
 
 
-class KpiPin(models.Model):
+class KpiPin(TenantModel):
     """A KPI a person pinned to their dashboard, next to the organisation's key metrics."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="pins")
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "kpi"], name="pin_once")]

@@ -24,7 +24,7 @@ class MemberField(serializers.SlugRelatedField):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         org = self.context["org"]
         return get_user_model().objects.filter(memberships__organization=org)
 
@@ -36,7 +36,7 @@ class ScopedPkField(serializers.PrimaryKeyRelatedField):
         self.model = model
         super().__init__(queryset=model.objects.with_scopes_disabled().none(), **kwargs)
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         with org_scope(self.context["org"]):
             return self.model.objects.all()
 
@@ -49,7 +49,7 @@ class ScopedSlugField(serializers.SlugRelatedField):
         queryset = model.objects.with_scopes_disabled().none()
         super().__init__(slug_field="slug", queryset=queryset, **kwargs)
 
-    def get_queryset(self):  # noqa: ANN201
+    def get_queryset(self):
         with org_scope(self.context["org"]):
             return self.model.objects.all()
 

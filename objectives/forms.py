@@ -29,7 +29,7 @@ class PriorityForm(forms.ModelForm):
         field_classes = {"owner": UserChoiceField}
         formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = org_users(org)
 
@@ -44,7 +44,7 @@ class ObjectiveForm(forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none())
     owner = UserChoiceField(queryset=get_user_model().objects.none())
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["period"] = PeriodField(org=org)
         self.fields["priority"].queryset = StrategicPriority.objects.all()

@@ -6,9 +6,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django_scopes import ScopedManager
 
-from perfmgmt.models import Organization, Team
+from perfmgmt.models import Organization, Team, TenantModel
 
 MAX_ACTIVE_PRIORITIES = 5
 
@@ -22,7 +21,7 @@ class Perspective(models.TextChoices):
     LEARNING = "learning", "Learning & growth"
 
 
-class StrategicPriority(models.Model):
+class StrategicPriority(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="priorities"
@@ -39,8 +38,6 @@ class StrategicPriority(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["rank", "title"]
@@ -61,7 +58,7 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", "Year"
 
 
-class Objective(models.Model):
+class Objective(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="objectives"
@@ -85,8 +82,6 @@ class Objective(models.Model):
     period_end = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["period_start", "title"]

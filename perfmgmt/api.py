@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import django_filters
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
@@ -43,6 +44,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from perfmgmt.api_auth import ApiKeyAuthentication
 from perfmgmt.models import ApiKey, ApiKeyScope, IdempotencyRecord, Membership, Organization
+from perfmgmt.selectors import org_members
 from perfmgmt.tenancy import membership_for, org_scope
 from perfmgmt.validation import EARLIEST_DATE, LATEST_DATE, ensure_date_in_window
 
@@ -60,26 +62,18 @@ def refuse_key_in_query(request: Request) -> None:
 
 
 class OrgAccess(BasePermission):
-    """The organisation comes from the URL; a key works only for its own, a person only for
-    one they belong to. Anything else is a 404, like a missing organisation."""
+    """May this caller use this organisation's API this way? `OrgAPIView` has already resolved
+    the organisation, the key and the membership (a 404 for one the caller may not see):
+    reads need a caller, writes a person or a read-write key."""
 
     message = "This API key is read-only."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
-        org = Organization.objects.filter(slug=view.kwargs.get("org_slug")).first()
-        key = request.auth if isinstance(request.auth, ApiKey) else None
-        if org is None or (key is not None and key.organization_id != org.pk):
-            raise Http404("No such organisation.")
-        owner = key.created_by if key is not None else request.user
-        membership = membership_for(org=org, user=owner)
-        if key is None and membership is None:
-            raise Http404("No such organisation.")
-        view.org, view.api_key, view.membership = org, key, membership
-        view.scope_stack.enter_context(org_scope(org))
         if request.method in SAFE_METHODS:
             return True
+        key = getattr(view, "api_key", None)
         return key is None or key.scope == ApiKeyScope.READ_WRITE
 
 
@@ -163,8 +157,9 @@ class WindowDateField(serializers.DateField):
         return day
 
 
-class IdCursorPagination(CursorPagination):
-    """Pages newest first; `cursor` is opaque, `limit` capped at `max_page_size`.
+class CreatedCursorPagination(CursorPagination):
+    """Pages newest first by `created_at`, the id breaking ties (two rows written in the same
+    microsecond, a bulk insert's); `cursor` is opaque, `limit` capped at `max_page_size`.
 
     A `limit` that is not a positive integer is a 400 naming it, where DRF would quietly fall
     back to the default page size; a larger one than the maximum is capped (documented so)."""
@@ -172,7 +167,7 @@ class IdCursorPagination(CursorPagination):
     page_size = 100
     max_page_size = 1000
     page_size_query_param = "limit"
-    ordering = "-created_at"
+    ordering = ("-created_at", "-id")
     invalid_cursor_message = "Invalid cursor: use the `next` or `previous` link of a page."
 
     def get_page_size(self, request: Request) -> int:
@@ -197,6 +192,45 @@ class IdCursorPagination(CursorPagination):
                     f"{self.max_page_size} (a larger number is capped)."
                 )
         return parameters
+
+
+class MemberField(serializers.SlugRelatedField):
+    """A person, by username, among the organisation's members (`org_members`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        return org_members(self.context["org"])
+
+
+class ScopedPkField(serializers.PrimaryKeyRelatedField):
+    """A tenant object by id; the organisation scope makes a foreign id 'does not exist'."""
+
+    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+        self.model = model
+        super().__init__(queryset=model.objects.with_scopes_disabled().none(), **kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        with org_scope(self.context["org"]):
+            return self.model.objects.all()
+
+
+class ScopedSlugField(serializers.SlugRelatedField):
+    """A tenant object by its org-scoped slug."""
+
+    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+        self.model = model
+        queryset = model.objects.with_scopes_disabled().none()
+        super().__init__(slug_field="slug", queryset=queryset, **kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        with org_scope(self.context["org"]):
+            return self.model.objects.all()
+
+
+# The old name, until phase 2 of #11 switches objectives/api.py and metrics/api.py. Remove then.
+IdCursorPagination = CreatedCursorPagination
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -296,8 +330,30 @@ class OrgAPIView(APIView):
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """DRF's order, with the organisation resolved between authentication and the
+        permission checks (see `perform_authentication`)."""
         refuse_key_in_query(request)
         super().initial(request, *args, **kwargs)
+
+    def perform_authentication(self, request: Request) -> None:
+        super().perform_authentication(request)
+        if request.user and request.user.is_authenticated:  # else OrgAccess answers 401
+            self.enter_org(request)
+
+    def enter_org(self, request: Request) -> None:
+        """The organisation comes from the URL; a key works only for its own, a person only
+        for one they belong to. Anything else is a 404, like a missing organisation. The scope
+        stays entered for the whole request, rendering included."""
+        org = Organization.objects.filter(slug=self.kwargs.get("org_slug")).first()
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        if org is None or (key is not None and key.organization_id != org.pk):
+            raise Http404("No such organisation.")
+        owner = key.created_by if key is not None else request.user
+        membership = membership_for(org=org, user=owner)
+        if key is None and membership is None:
+            raise Http404("No such organisation.")
+        self.org, self.api_key, self.membership = org, key, membership
+        self.scope_stack.enter_context(org_scope(org))
 
     def actor(self) -> Membership:
         """The person a write acts for: the signed-in member, or the key's creator."""
@@ -320,7 +376,7 @@ class OrgListAPIView(OrgAPIView):
 
     filter_backends: ClassVar[list[type]] = [OrgFilterBackend]
     filterset_class: ClassVar[type[OrgFilterSet] | None] = None
-    pagination_class: ClassVar[type[CursorPagination]] = IdCursorPagination
+    pagination_class: ClassVar[type[CursorPagination]] = CreatedCursorPagination
     # Only the model matters: drf-spectacular and django-filter read it to type the filters.
     queryset: ClassVar[models.QuerySet | None] = None
 

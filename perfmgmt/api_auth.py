@@ -72,7 +72,7 @@ class StrictJSONParser(BaseParser):
     media_type = "application/json"
     renderer_class = JSONRenderer
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None):  # noqa: ANN201, E501
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None):  # noqa: E501
         limit = settings.API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         length = request.META.get("CONTENT_LENGTH") if request is not None else None

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
+from django.forms.models import ModelFormMetaclass
 from django.utils import timezone
 
 from perfmgmt.models import ApiKeyScope, Organization
 from perfmgmt.periods import Period, period_choices
-from perfmgmt.selectors import display_name
+from perfmgmt.selectors import display_name, org_members
+from perfmgmt.services import ORG_SETTINGS_FIELDS
 
 
 def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -24,22 +27,19 @@ def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 
 
 def org_users(org: Organization) -> QuerySet:
-    return (
-        get_user_model()
-        .objects.filter(memberships__organization=org, is_active=True)
-        .order_by("first_name", "last_name", "username")
-    )
+    # The old name of org_members, kept until the apps' forms import that (phase 2 of #11).
+    return org_members(org)
 
 
 class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:  # noqa: ANN001
+    def label_from_instance(self, obj) -> str:
         return display_name(obj)
 
 
 class PeriodField(forms.ChoiceField):
     """Pick a fiscal year or quarter of the organisation; cleans to a Period."""
 
-    def __init__(self, *, org: Organization, **kwargs) -> None:  # noqa: ANN003
+    def __init__(self, *, org: Organization, **kwargs) -> None:
         self.periods = {
             p.key: p for p in period_choices(timezone.localdate(), org.fiscal_year_start_month)
         }
@@ -49,7 +49,7 @@ class PeriodField(forms.ChoiceField):
         return self.periods[super().clean(value)]
 
 
-def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:  # noqa: ANN003
+def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
     """ModelForm fields for relations to tenant models start empty.
 
     Building the default queryset at class definition would query outside any organisation
@@ -59,6 +59,39 @@ def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:  #
     if related is not None and hasattr(related.objects, "with_scopes_disabled"):
         kwargs.setdefault("queryset", related.objects.with_scopes_disabled().none())
     return db_field.formfield(**kwargs)
+
+
+class _TenantModelFormMetaclass(ModelFormMetaclass):
+    # Django reads formfield_callback from Meta only, and a subclass's Meta does not inherit
+    # the base's: give every TenantModelForm's Meta scoped_formfield unless it names another.
+    def __new__(mcs, name: str, bases: tuple, attrs: dict) -> type:
+        meta = attrs.get("Meta")
+        if meta is not None and not hasattr(meta, "formfield_callback"):
+            meta.formfield_callback = staticmethod(scoped_formfield)
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class TenantModelForm(forms.ModelForm, metaclass=_TenantModelFormMetaclass):
+    """A ModelForm over a tenant model, built for one organisation: `Form(data, org=org)`.
+
+    - Relation fields start empty (`scoped_formfield`); the subclass's `__init__` gives each
+      the organisation's queryset, from `self.org`.
+    - `validate_unique` does nothing: the instance may have no organisation yet and a check
+      here would query outside the scope. The service validates the whole instance in the
+      organisation's scope (`perfmgmt.validation.validate`); `apply_service_errors` puts
+      what it rejects back on the form's fields.
+    - `service_fields()` hands the cleaned `Meta.fields` to the service as keyword arguments.
+    """
+
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        self.org = org
+        super().__init__(*args, **kwargs)
+
+    def validate_unique(self) -> None:
+        pass
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
 
 
 class ApiKeyForm(forms.Form):
@@ -82,4 +115,4 @@ class OrganizationSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "timezone", "fiscal_year_start_month", "checkin_weekday", "checkin_hour"]
+        fields = list(ORG_SETTINGS_FIELDS)

@@ -45,6 +45,23 @@ class Organization(models.Model):
         return self.name
 
 
+class TenantModel(models.Model):
+    """A row owned by one organisation, read only inside that organisation's scope.
+
+    `objects` is django-scopes' ScopedManager: a query without an active scope raises, it never
+    falls back to every organisation. Models that reach their rows from the organisation by a
+    name of their own (`org.teams`, `org.kpis`; Django's default `kpilink_set` for KpiLink and
+    TargetChange) re-declare `organization` with that name, as the migrations recorded it.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+
+
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     EXECUTIVE = "executive", "Executive"
@@ -54,7 +71,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
-class Team(models.Model):
+class Team(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
     name = models.CharField(max_length=200)
@@ -70,8 +87,6 @@ class Team(models.Model):
         related_name="led_teams",
     )
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -82,7 +97,7 @@ class Team(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(TenantModel):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
     )
@@ -94,8 +109,6 @@ class Membership(models.Model):
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="memberships"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["organization__name", "user__username"]
@@ -112,7 +125,7 @@ class ApiKeyScope(models.TextChoices):
     READ_WRITE = "read_write", "Read and write"
 
 
-class ApiKey(models.Model):
+class ApiKey(TenantModel):
     """A machine's key to one organisation's API. Only a hash of the secret is stored."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -131,8 +144,6 @@ class ApiKey(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
@@ -141,18 +152,15 @@ class ApiKey(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
 
-class IdempotencyRecord(models.Model):
+class IdempotencyRecord(TenantModel):
     """The first response to a POST sent with an Idempotency-Key, replayed on retries."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     principal = models.CharField(max_length=64, help_text="The API key or person who sent it.")
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and body.")
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         constraints = [

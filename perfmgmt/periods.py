@@ -1,9 +1,43 @@
-"""Calendar arithmetic for fiscal periods and KPI cadences."""
+"""The organisation's calendar: its today and week, fiscal periods, and KPI cadences."""
 
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import models
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from perfmgmt.models import Organization
+
+
+class Cadence(models.TextChoices):
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the week containing `day`: check-in weeks and weekly KPIs start there."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def org_now(org: Organization, now: dt.datetime | None = None) -> dt.datetime:
+    """The current moment on the organisation's wall clock (its time zone, not the server's)."""
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.timezone))
+
+
+def org_today(org: Organization, now: dt.datetime | None = None) -> dt.date:
+    """Today's date for the organisation: near midnight UTC it differs from the server's date."""
+    return org_now(org, now).date()
+
+
+def current_week(org: Organization, now: dt.datetime | None = None) -> dt.date:
+    """The Monday of the organisation's current week."""
+    return week_start(org_today(org, now))
 
 
 @dataclass(frozen=True)
@@ -64,16 +98,34 @@ def period_choices(today: dt.date, fy_start_month: int) -> list[Period]:
     return periods
 
 
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _quarter_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+_PERIOD_START = {
+    Cadence.WEEKLY: week_start,
+    Cadence.MONTHLY: _month_start,
+    Cadence.QUARTERLY: _quarter_start,
+}
+# The longest period of each cadence, for "how far back is the last complete one".
+_LENGTH_DAYS = {Cadence.WEEKLY: 7, Cadence.MONTHLY: 31, Cadence.QUARTERLY: 92}
+
+
+def _cadence(value: str) -> Cadence:
+    try:
+        return Cadence(value)
+    except ValueError:
+        raise ValueError(f"unknown cadence {value!r}") from None
+
+
 def cadence_period_start(cadence: str, day: dt.date) -> dt.date:
     """The first day of the cadence period containing `day`: the date a value is filed under."""
-    if cadence == "weekly":
-        return day - dt.timedelta(days=day.weekday())
-    if cadence == "monthly":
-        return day.replace(day=1)
-    if cadence == "quarterly":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    raise ValueError(f"unknown cadence {cadence!r}")
+    return _PERIOD_START[_cadence(cadence)](day)
 
 
 def cadence_length_days(cadence: str) -> int:
-    return {"weekly": 7, "monthly": 31, "quarterly": 92}[cadence]
+    return _LENGTH_DAYS[_cadence(cadence)]

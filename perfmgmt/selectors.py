@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 from django.db.models import QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
 
-from perfmgmt.models import ApiKey, Membership, Organization
+from perfmgmt.models import ApiKey, Membership, Organization, Team
 from perfmgmt.tenancy import org_scope
 
 
@@ -25,6 +26,23 @@ def get_or_404(queryset: QuerySet, pk: uuid.UUID | str | int, what: str) -> Any:
 def display_name(user: AbstractUser) -> str:
     """How pages, agendas and reminders name a person: full name, else username."""
     return user.get_full_name() or user.username
+
+
+def org_members(org: Organization, *, active_only: bool = True) -> QuerySet:
+    """The people who count as the organisation's members: whoever has a membership and, unless
+    asked otherwise, an active account. Forms offer them, services and the API accept them as
+    owners and leads; a deactivated account keeps its history but takes on nothing new."""
+    members = get_user_model().objects.filter(memberships__organization=org)
+    if active_only:
+        members = members.filter(is_active=True)
+    return members.order_by("first_name", "last_name", "username")
+
+
+def team_list(*, org: Organization) -> QuerySet[Team]:
+    """The organisation's teams by name; the queryset keeps the organisation filter, so it can
+    be evaluated after the scope is left (a form renders it later)."""
+    with org_scope(org):
+        return Team.objects.all()
 
 
 def memberships_of(user: AbstractBaseUser) -> list[Membership]:

@@ -16,7 +16,15 @@ from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, ApiKeyScope, Membership, Organization, Role, Team
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
+from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
+
+ORG_SETTINGS_FIELDS = (
+    "name",
+    "timezone",
+    "fiscal_year_start_month",
+    "checkin_weekday",
+    "checkin_hour",
+)
 
 
 @transaction.atomic
@@ -34,6 +42,8 @@ def organization_create(
         timezone=timezone,
         fiscal_year_start_month=fiscal_year_start_month,
     )
+    # Not validated_save: an unsaved organisation cannot be a scope (org_scope refuses it),
+    # and Organization is not a tenant model, so there is no scope to validate in.
     org.full_clean()
     org.save()
     if admin is not None:
@@ -53,8 +63,7 @@ def membership_set(
         )
         membership.role = role
         membership.team = team
-        membership.full_clean()
-        membership.save()
+    validated_save(org, membership)
     return membership
 
 
@@ -93,7 +102,7 @@ def api_key_create(
 ) -> tuple[ApiKey, str]:
     """Create a key; the full secret is returned once and never stored."""
     ensure_same_org(org, actor=actor)
-    ensure_allowed(actor.role == Role.ADMIN, "Only organisation admins manage API keys.")
+    ensure_admin(actor, "manage API keys")
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationError({"expires_at": "The expiry must lie in the future."})
     prefix = secrets.token_hex(4)
@@ -114,7 +123,7 @@ def api_key_create(
 @transaction.atomic
 def api_key_revoke(*, org: Organization, actor: Membership, key: ApiKey) -> ApiKey:
     ensure_same_org(org, key=key, actor=actor)
-    ensure_allowed(actor.role == Role.ADMIN, "Only organisation admins manage API keys.")
+    ensure_admin(actor, "manage API keys")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
@@ -157,15 +166,13 @@ def organization_settings_update(
 ) -> Organization:
     """Cadence and notification settings. An empty webhook keeps the stored one."""
     ensure_same_org(org, actor=actor)
-    ensure_allowed(actor.role == Role.ADMIN, "Only admins change organisation settings.")
-    allowed = {"name", "timezone", "fiscal_year_start_month", "checkin_weekday", "checkin_hour"}
-    unknown = set(fields) - allowed
+    ensure_admin(actor, "change settings")
+    unknown = set(fields) - set(ORG_SETTINGS_FIELDS)
     if unknown:
         raise ValidationError({name: "Unknown field." for name in unknown})
     for name, value in fields.items():
         setattr(org, name, value)
     if slack_webhook_url:
         org.slack_webhook_url = slack_webhook_url
-    org.full_clean()
-    org.save()
+    validated_save(org, org)
     return org

@@ -28,7 +28,7 @@ class PlotlyFinder(BaseFinder):
         if path == f"{PREFIX}/{NAME}":
             found = str(PLOTLY_DIR / NAME)
             return [found] if (find_all or kwargs.get("all")) else found
-        return [] if (find_all or kwargs.get("all")) else []
+        return []
 
     def list(self, ignore_patterns: Any) -> Iterator[tuple[str, FileSystemStorage]]:
         yield NAME, self.storage

@@ -8,7 +8,10 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 
-from perfmgmt.models import Organization
+from perfmgmt.models import Membership, Organization
+from perfmgmt.permissions import is_admin
+from perfmgmt.selectors import org_members
+from perfmgmt.tenancy import org_scope
 
 
 def ensure_same_org(org: Organization, **objects: models.Model | None) -> None:
@@ -27,27 +30,33 @@ def ensure_allowed(allowed: bool, message: str = "Your role does not allow this.
         raise PermissionDenied(message)
 
 
-def validated_save(org: Organization, instance: models.Model) -> None:
-    """Validate (fields, choices, constraints) and save, inside the organisation's scope so the
-    uniqueness checks query the scoped managers."""
-    from perfmgmt.tenancy import org_scope
+def ensure_admin(actor: Membership, what: str = "do this") -> None:
+    """Admin-only work, refused with one sentence: "Only admins <what>."."""
+    ensure_allowed(is_admin(actor), f"Only admins {what}.")
 
+
+def validate(org: Organization, instance: models.Model) -> None:
+    """Validate (fields, choices, constraints) without saving, inside the organisation's scope so
+    the uniqueness checks query the scoped managers. For a service that decides what to do
+    with a valid instance (save it, or notice nothing changed)."""
     with org_scope(org):
         instance.full_clean()
+
+
+def validated_save(org: Organization, instance: models.Model) -> None:
+    """`validate`, then save in the same scope."""
+    with org_scope(org):
+        validate(org, instance)
         instance.save()
 
 
 def ensure_members(org: Organization, **users: Any) -> None:
-    """People named on a tenant object (owners, leads) must belong to its organisation."""
-    from perfmgmt.models import Membership
-
+    """People named on a tenant object (owners, leads) must be members (`org_members`)."""
     named = {field: user for field, user in users.items() if user is not None}
     if not named:
         return
     member_ids = set(
-        Membership.objects.with_scope(organization=org)
-        .filter(user__in=named.values())
-        .values_list("user_id", flat=True)
+        org_members(org).filter(pk__in=[u.pk for u in named.values()]).values_list("pk", flat=True)
     )
     errors = {
         field: "This person is not a member of the organisation."

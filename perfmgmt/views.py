@@ -3,27 +3,30 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 import redis
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.forms import Form
+from django.forms import BaseForm, Form
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
 from perfmgmt.forms import ApiKeyForm, OrganizationSettingsForm, apply_service_errors
-from perfmgmt.models import Organization, Role
+from perfmgmt.models import Organization
 from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
 from perfmgmt.services import api_key_create, organization_settings_update
 from perfmgmt.services import api_key_revoke as revoke_key
 from perfmgmt.tenancy import org_view
-from perfmgmt.validation import ensure_allowed
+from perfmgmt.validation import ensure_admin
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @require_GET
@@ -80,6 +83,32 @@ def org_picker(request: HttpRequest) -> HttpResponse:
     return render(request, "perfmgmt/org_picker.html", {"memberships": memberships})
 
 
+def form_submit(
+    request: HttpRequest,
+    form: BaseForm,
+    save: Callable[[BaseForm], T],
+    *,
+    on_success: Callable[[T], HttpResponse],
+    page: Callable[[BaseForm, int], HttpResponse],
+) -> HttpResponse:
+    """Form → service → errors, the one way a page writes.
+
+    On a POST whose form is valid, `save(form)` calls the service; what it returns goes to
+    `on_success` (a redirect, or a page showing the result). A service's ValidationError is
+    shown on the form's fields. Otherwise `page(form, status)` renders the form: 200 for a GET,
+    400 for a POST that failed, so a client (and htmx) can tell a rejection from a page.
+    The rules live in the service; the view only wires the three together.
+    """
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return on_success(result)
+    return page(form, 400 if request.method == "POST" else 200)
+
+
 def service_form_page(
     request: HttpRequest,
     form: Form,
@@ -88,38 +117,34 @@ def service_form_page(
     save: Callable[[Form], object],
     success_url: str,
 ) -> HttpResponse:
-    """Validate a form, hand its data to a service, show the service's errors on the form.
-
-    Every planning form works this way, so the rule lives in the service and nowhere else.
-    """
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect(success_url)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "perfmgmt/form_page.html", {"form": form, "title": title}, status=status)
+    """A planning form on the shared form page: `form_submit`, then back to `success_url`."""
+    return form_submit(
+        request,
+        form,
+        save,
+        on_success=lambda _: redirect(success_url),
+        page=lambda form, status: render(
+            request, "perfmgmt/form_page.html", {"form": form, "title": title}, status=status
+        ),
+    )
 
 
 @org_view
 def api_keys(request: HttpRequest) -> HttpResponse:
     """List the organisation's keys and create one; a new secret is shown on this page once."""
-    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins manage API keys.")
-    form = ApiKeyForm(request.POST or None)
-    secret = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            _, secret = api_key_create(
-                org=request.org, actor=request.membership, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            form = ApiKeyForm()
-    context = {"keys": api_key_list(org=request.org), "form": form, "secret": secret}
-    return render(request, "perfmgmt/apikey_list.html", context)
+    ensure_admin(request.membership, "manage API keys")
+
+    def page(form: BaseForm, status: int = 200, secret: str | None = None) -> HttpResponse:
+        context = {"keys": api_key_list(org=request.org), "form": form, "secret": secret}
+        return render(request, "perfmgmt/apikey_list.html", context, status=status)
+
+    return form_submit(
+        request,
+        ApiKeyForm(request.POST or None),
+        lambda form: api_key_create(org=request.org, actor=request.membership, **form.cleaned_data),
+        on_success=lambda created: page(ApiKeyForm(), secret=created[1]),
+        page=page,
+    )
 
 
 @org_view
@@ -133,18 +158,23 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
 
 @org_view
 def org_settings(request: HttpRequest) -> HttpResponse:
-    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins change settings.")
+    ensure_admin(request.membership, "change settings")
+    # The form validates into request.org; the service gets a fresh copy to change.
     form = OrganizationSettingsForm(request.POST or None, instance=request.org)
-    if request.method == "POST" and form.is_valid():
-        try:
-            organization_settings_update(
-                org=Organization.objects.get(pk=request.org.pk),
-                actor=request.membership,
-                **form.cleaned_data,
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect("org-settings", org_slug=request.org.slug)
-    context = {"form": form, "has_webhook": bool(request.org.slack_webhook_url)}
-    return render(request, "perfmgmt/organization_settings.html", context)
+    context = {"has_webhook": bool(request.org.slack_webhook_url)}
+    return form_submit(
+        request,
+        form,
+        lambda form: organization_settings_update(
+            org=Organization.objects.get(pk=request.org.pk),
+            actor=request.membership,
+            **form.cleaned_data,
+        ),
+        on_success=lambda _: redirect("org-settings", org_slug=request.org.slug),
+        page=lambda form, status: render(
+            request,
+            "perfmgmt/organization_settings.html",
+            {**context, "form": form},
+            status=status,
+        ),
+    )

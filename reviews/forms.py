@@ -24,7 +24,7 @@ class CheckInForm(forms.Form):
     blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, kpis: list[Kpi], **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, kpis: list[Kpi], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.kpis = kpis
         for kpi in kpis:
@@ -55,7 +55,7 @@ class MeetingForm(forms.Form):
     )
     held_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = Team.objects.all()
 
@@ -75,7 +75,7 @@ class ActionForm(forms.Form):
     kpi = forms.ModelChoiceField(queryset=Kpi.objects.none(), required=False, label="KPI")
     objective = forms.ModelChoiceField(queryset=Objective.objects.none(), required=False)
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = org_users(org)
         self.fields["kpi"].queryset = Kpi.objects.all()

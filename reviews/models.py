@@ -7,10 +7,9 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django_scopes import ScopedManager
 
 from objectives.models import Objective
-from perfmgmt.models import Organization, Team
+from perfmgmt.models import Team, TenantModel
 
 
 class CheckInStatus(models.TextChoices):
@@ -19,10 +18,9 @@ class CheckInStatus(models.TextChoices):
     OFF_TRACK = "off_track", "Off track"
 
 
-class CheckIn(models.Model):
+class CheckIn(TenantModel):
     """One objective's weekly check-in: status, progress and the owner's confidence."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="checkins")
     week_start = models.DateField(help_text="Monday of the week checked in for.")
     author = models.ForeignKey(
@@ -36,8 +34,6 @@ class CheckIn(models.Model):
     next_steps = models.TextField(blank=True)
     submitted_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["objective", "-week_start"]
@@ -53,18 +49,15 @@ class CheckIn(models.Model):
         return f"{self.objective_id} week of {self.week_start}: {self.status}"
 
 
-class CheckInRevision(models.Model):
+class CheckInRevision(TenantModel):
     """What a check-in said before each edit: check-ins are audited."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     changed_at = models.DateTimeField(auto_now_add=True)
     before = models.JSONField()
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["-changed_at"]
@@ -79,9 +72,8 @@ class MeetingKind(models.TextChoices):
     QUARTERLY = "quarterly", "Quarterly strategic review"
 
 
-class ReviewMeeting(models.Model):
+class ReviewMeeting(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=MeetingKind.choices)
     team = models.ForeignKey(
         Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_meetings"
@@ -96,8 +88,6 @@ class ReviewMeeting(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
-    objects = ScopedManager(organization="organization")
-
     class Meta:
         ordering = ["-held_on", "-created_at"]
 
@@ -105,16 +95,13 @@ class ReviewMeeting(models.Model):
         return f"{self.get_kind_display()} {self.held_on}"
 
 
-class Decision(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+class Decision(TenantModel):
     meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField()
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["created_at"]
@@ -129,11 +116,10 @@ class ActionStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
-class ActionItem(models.Model):
+class ActionItem(TenantModel):
     """A thing one person will do by a date, usually decided in a review."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     meeting = models.ForeignKey(
         ReviewMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
     )
@@ -151,8 +137,6 @@ class ActionItem(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["due_date", "created_at"]
@@ -173,11 +157,10 @@ class Outcome(models.TextChoices):
     AVOIDED = "avoided", "It did not happen"
 
 
-class Risk(models.Model):
+class Risk(TenantModel):
     """A pre-mortem entry (what could make the objective fail), answered in the retrospective."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="risks")
     description = models.TextField(help_text="What could make this objective fail?")
     likelihood = models.CharField(max_length=6, choices=Likelihood.choices)
@@ -189,8 +172,6 @@ class Risk(models.Model):
     outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
     learned = models.TextField(blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         ordering = ["created_at"]
@@ -207,7 +188,7 @@ class ReminderKind(models.TextChoices):
     SOURCE_FAILING = "source", "Data source failing"
 
 
-class ReminderDelivery(models.Model):
+class ReminderDelivery(TenantModel):
     """Claimed before a reminder is sent: one per person, kind, period and channel, so a task
     that runs twice (or dies and is redelivered) never sends the same reminder again.
 
@@ -217,7 +198,6 @@ class ReminderDelivery(models.Model):
     longest a task may live.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=10, choices=ReminderKind.choices)
     period = models.CharField(max_length=100, help_text="e.g. 2026-W47, 2026-11")
@@ -230,8 +210,6 @@ class ReminderDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=1)
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ScopedManager(organization="organization")
 
     class Meta:
         constraints = [

@@ -60,7 +60,7 @@ def owe(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/owe_page.html", context)
 
 
-def _slot_form(request: HttpRequest, slot, data=None) -> CheckInForm:  # noqa: ANN001
+def _slot_form(request: HttpRequest, slot, data=None) -> CheckInForm:
     return CheckInForm(
         data,
         kpis=slot.kpis,
@@ -186,7 +186,7 @@ def meetings(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/meeting_list.html", context, status=400 if form.errors else 200)
 
 
-def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:  # noqa: ANN001, ANN003
+def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
     return {
         "meeting": meeting,
         **meeting_detail(org=request.org, meeting=meeting),
@@ -222,7 +222,7 @@ def meeting(request: HttpRequest, meeting_id: str) -> HttpResponse:
     return render(request, "reviews/meeting_detail.html", context, status=400)
 
 
-def _meeting_write(request: HttpRequest, meeting, part: str, data: dict) -> None:  # noqa: ANN001
+def _meeting_write(request: HttpRequest, meeting, part: str, data: dict) -> None:
     common = {"org": request.org, "actor": request.membership, "meeting": meeting}
     if part == "notes":
         services.meeting_notes_set(**common, notes=data["notes"])

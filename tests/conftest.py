@@ -27,7 +27,7 @@ from tests.factories import (
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):  # noqa: ANN001, ANN202
+def _fast_password_hashing(settings):
     # PBKDF2 is slow by design; the world creates a dozen users per test.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -47,7 +47,7 @@ class OrgWorld:
     member: Membership
     viewer: Membership
 
-    def scope(self):  # noqa: ANN201
+    def scope(self):
         return scope(organization=self.org)
 
 
@@ -57,7 +57,7 @@ def _member(org: Organization, username: str, role: str, team: Team | None = Non
 
 
 @pytest.fixture
-def acme(db) -> OrgWorld:  # noqa: ANN001
+def acme(db) -> OrgWorld:
     org = OrganizationFactory(name="Acme", slug="acme")
     sales = TeamFactory(organization=org, name="Sales", slug="sales")
     support = TeamFactory(organization=org, name="Support", slug="support")
@@ -78,7 +78,7 @@ def acme(db) -> OrgWorld:  # noqa: ANN001
 
 
 @pytest.fixture
-def globex(db) -> OrgWorld:  # noqa: ANN001
+def globex(db) -> OrgWorld:
     org = OrganizationFactory(name="Globex", slug="globex")
     sales = TeamFactory(organization=org, name="Sales", slug="sales")
     support = TeamFactory(organization=org, name="Support", slug="support")
@@ -132,7 +132,7 @@ def globex_cascade(globex: OrgWorld) -> Cascade:
 
 
 @pytest.fixture
-def client_for():  # noqa: ANN201
+def client_for():
     def make(membership: Membership) -> Client:
         client = Client()
         client.force_login(membership.user)

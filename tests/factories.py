@@ -19,7 +19,7 @@ class ScopedFactory(factory.django.DjangoModelFactory):
         abstract = True
 
     @classmethod
-    def _create(cls, model_class, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN206
+    def _create(cls, model_class, *args, **kwargs):
         with scopes_disabled():
             return super()._create(model_class, *args, **kwargs)
 
@@ -36,7 +36,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
 
     @factory.post_generation
-    def password(self, create: bool, extracted: str | None, **kwargs) -> None:  # noqa: ANN003
+    def password(self, create: bool, extracted: str | None, **kwargs) -> None:
         self.set_password(extracted or "secret-pass-123")
         if create:
             self.save(update_fields=["password"])

@@ -32,7 +32,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def worker(tmp_path, settings) -> Iterator[Callable]:  # noqa: ANN001
+def worker(tmp_path, settings) -> Iterator[Callable]:
     # The beat in this process (each sources_dispatch call) knows the workers' time limit.
     settings.TASK_LOST_AFTER = TIME_LIMIT + 5
     with own_queue() as queue:
@@ -61,7 +61,7 @@ def http_source() -> Iterator[tuple[str, dict]]:
             self.send_response(200)
             self.end_headers()
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -71,7 +71,7 @@ def http_source() -> Iterator[tuple[str, dict]]:
 
 
 @pytest.fixture
-def due_source(acme, acme_cascade, http_source):  # noqa: ANN001, ANN201
+def due_source(acme, acme_cascade, http_source):
     base, state = http_source
     KpiFactory(organization=acme.org, key="deploys", cadence="weekly")
     state["body"] = json.dumps(
@@ -88,7 +88,7 @@ def due_source(acme, acme_cascade, http_source):  # noqa: ANN001, ANN201
     )
 
 
-def stored(org) -> list:  # noqa: ANN001
+def stored(org) -> list:
     with org_scope(org):
         return sorted(
             MetricValue.objects.filter(kpi__key="deploys").values_list("period_date", "value")
@@ -98,7 +98,7 @@ def stored(org) -> list:  # noqa: ANN001
 EXPECTED = [(dt.date(2026, 11, d), float(d)) for d in (2, 9, 16)]
 
 
-def test_a_worker_pulls_a_due_source_and_stores_its_values(acme, due_source, worker):  # noqa: ANN001
+def test_a_worker_pulls_a_due_source_and_stores_its_values(acme, due_source, worker):
     worker()
     assert sources_dispatch() == 1
     assert wait_until(lambda: stored(acme.org) == EXPECTED, 60), stored(acme.org)
@@ -110,7 +110,7 @@ def test_a_worker_pulls_a_due_source_and_stores_its_values(acme, due_source, wor
 
 def test_a_pull_of_a_killed_worker_is_redone_once_as_attempt_two(
     acme, due_source, worker, http_source
-):  # noqa: ANN001
+):
     _, state = http_source
     state["delay"] = 4  # the pull is mid-flight when the worker dies
     first = worker()
@@ -140,7 +140,7 @@ def test_a_pull_of_a_killed_worker_is_redone_once_as_attempt_two(
 
 def test_reminders_of_a_killed_worker_reach_each_person_once(
     acme, acme_cascade, worker, http_source, tmp_path
-):  # noqa: ANN001, E501
+):  # noqa: E501
     base, state = http_source
     objective = acme_cascade.objective
     objective.period_start, objective.period_end = dt.date(2020, 1, 1), dt.date(2030, 12, 31)

@@ -8,10 +8,10 @@ from perfmgmt.services import api_key_create
 
 
 @pytest.fixture
-def key_client():  # noqa: ANN201
+def key_client():
     """An API client holding a fresh key of the given organisation's world."""
 
-    def make(world, scope: str = ApiKeyScope.READ_WRITE, **kwargs) -> APIClient:  # noqa: ANN001, ANN003
+    def make(world, scope: str = ApiKeyScope.READ_WRITE, **kwargs) -> APIClient:
         _, secret = api_key_create(
             org=world.org, actor=world.admin, name="warehouse", scope=scope, **kwargs
         )

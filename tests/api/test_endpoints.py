@@ -6,7 +6,7 @@ from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
 
 
-def test_the_cascade_is_one_nested_document(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_the_cascade_is_one_nested_document(acme, acme_cascade, key_client):
     doc = key_client(acme, scope="read").get("/api/v1/o/acme/cascade/").json()
     financial = next(p for p in doc["perspectives"] if p["perspective"] == "financial")
     objective = financial["priorities"][0]["objectives"][0]
@@ -15,7 +15,7 @@ def test_the_cascade_is_one_nested_document(acme, acme_cascade, key_client):  # 
     assert objective["kpis"][0]["rag"] == "amber"
 
 
-def test_kpis_filter_by_kind_team_owner_perspective_and_key_flag(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_kpis_filter_by_kind_team_owner_perspective_and_key_flag(acme, acme_cascade, key_client):
     KpiFactory(organization=acme.org, kind="lead", is_key=True, objective=acme_cascade.objective)
     client = key_client(acme, scope="read")
 
@@ -33,14 +33,14 @@ def test_kpis_filter_by_kind_team_owner_perspective_and_key_flag(acme, acme_casc
     assert client.get("/api/v1/o/acme/kpis/?kind=banana").status_code == 400
 
 
-def test_pagination_has_a_ceiling(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_pagination_has_a_ceiling(acme, acme_cascade, key_client):
     client = key_client(acme, scope="read")
     response = client.get("/api/v1/o/acme/values/?limit=100000000")
     assert response.status_code == 200  # capped at the maximum page size, not refused
     assert client.get("/api/v1/o/acme/values/?from=yesterday").status_code == 400
 
 
-def test_values_filter_by_kpi_and_dates(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_values_filter_by_kpi_and_dates(acme, acme_cascade, key_client):
     client = key_client(acme)
     body = {
         "values": [
@@ -57,7 +57,7 @@ def test_values_filter_by_kpi_and_dates(acme, acme_cascade, key_client):  # noqa
     assert second["next"] is None
 
 
-def test_an_admin_key_creates_priorities_objectives_kpis_and_targets(acme, key_client):  # noqa: ANN001
+def test_an_admin_key_creates_priorities_objectives_kpis_and_targets(acme, key_client):
     client = key_client(acme)
     priority = client.post(
         "/api/v1/o/acme/priorities/",
@@ -112,7 +112,7 @@ def test_an_admin_key_creates_priorities_objectives_kpis_and_targets(acme, key_c
         assert Target.objects.get().value == 3
 
 
-def test_service_rules_come_back_as_field_errors(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_service_rules_come_back_as_field_errors(acme, acme_cascade, key_client):
     client = key_client(acme)
     response = client.post(
         "/api/v1/o/acme/objectives/",
@@ -139,7 +139,7 @@ def test_service_rules_come_back_as_field_errors(acme, acme_cascade, key_client)
     assert response.status_code == 400 and "value" in response.json()
 
 
-def test_a_person_uses_the_api_with_their_session_and_role(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_person_uses_the_api_with_their_session_and_role(acme, acme_cascade, client_for):
     viewer = client_for(acme.viewer)
     assert viewer.get("/api/v1/o/acme/kpis/").status_code == 200
     body = {"values": [{"kpi": acme_cascade.kpi.key, "period_date": "2026-10-01", "value": 1}]}
@@ -150,7 +150,7 @@ def test_a_person_uses_the_api_with_their_session_and_role(acme, acme_cascade, c
     assert response.status_code == 200 and response.json()["inserted"] == 1
 
 
-def test_a_session_post_needs_the_csrf_token(acme, acme_cascade):  # noqa: ANN001
+def test_a_session_post_needs_the_csrf_token(acme, acme_cascade):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
@@ -160,7 +160,7 @@ def test_a_session_post_needs_the_csrf_token(acme, acme_cascade):  # noqa: ANN00
     assert response.status_code == 403 and "CSRF" in response.json()["detail"]
 
 
-def test_the_schema_and_docs_need_a_login_or_key(acme, client, key_client):  # noqa: ANN001
+def test_the_schema_and_docs_need_a_login_or_key(acme, client, key_client):
     assert client.get("/api/schema/").status_code == 401
     assert client.get("/api/docs/").status_code in (401, 403)
     keyed = key_client(acme, scope="read")

@@ -14,17 +14,17 @@ from tests.factories import KpiFactory
 BULK = "/api/v1/o/acme/values/bulk/"
 
 
-def count(world) -> int:  # noqa: ANN001
+def count(world) -> int:
     with org_scope(world.org):
         return MetricValue.objects.count()
 
 
 @pytest.fixture
-def weekly(acme, acme_cascade):  # noqa: ANN001, ANN201
+def weekly(acme, acme_cascade):
     return KpiFactory(organization=acme.org, key="weekly", cadence="weekly")
 
 
-def post_raw(client, text: str, **headers):  # noqa: ANN001, ANN003, ANN201
+def post_raw(client, text: str, **headers):
     return client.post(BULK, data=text, content_type="application/json", **headers)
 
 
@@ -66,7 +66,7 @@ def good_rows(n: int, key: str = "weekly", start: int = 0) -> list[dict]:
         ('"just a string"', "values"),
     ],
 )
-def test_a_bad_row_rejects_the_batch_and_is_named(acme, weekly, key_client, row_json, field):  # noqa: ANN001
+def test_a_bad_row_rejects_the_batch_and_is_named(acme, weekly, key_client, row_json, field):
     client = key_client(acme)
     before = count(acme)
     first = '{"kpi": "weekly", "period_date": "2026-11-09", "value": 1}'
@@ -78,7 +78,7 @@ def test_a_bad_row_rejects_the_batch_and_is_named(acme, weekly, key_client, row_
     assert count(acme) == before
 
 
-def test_every_bad_row_of_a_batch_is_named_in_one_answer(acme, weekly, globex_cascade, key_client):  # noqa: ANN001, E501
+def test_every_bad_row_of_a_batch_is_named_in_one_answer(acme, weekly, globex_cascade, key_client):  # noqa: E501
     good = '{"kpi": "weekly", "period_date": "2026-11-09", "value": 1}'
     bad = [
         ('{"kpi": "weekly", "period_date": "2026-10-05", "value": NaN}', "value"),
@@ -103,14 +103,14 @@ def test_every_bad_row_of_a_batch_is_named_in_one_answer(acme, weekly, globex_ca
     assert count(acme) == 1
 
 
-def test_a_row_can_carry_several_faults_and_all_are_named(acme, weekly, key_client):  # noqa: ANN001
+def test_a_row_can_carry_several_faults_and_all_are_named(acme, weekly, key_client):
     body = {"values": [{"kpi": "nope", "period_date": "someday", "colour": "red"}]}
     response = key_client(acme).post(BULK, body, format="json")
     fields = sorted(e["field"] for e in response.json()["errors"])
     assert fields == ["colour", "kpi", "period_date", "value"]
 
 
-def test_reported_errors_are_capped_and_counted(acme, weekly, key_client):  # noqa: ANN001
+def test_reported_errors_are_capped_and_counted(acme, weekly, key_client):
     from metrics.ingestion import MAX_REPORTED_ERRORS
 
     rows = [{"kpi": "weekly", "period_date": "bad", "value": 1}] * (MAX_REPORTED_ERRORS + 5)
@@ -129,7 +129,7 @@ def test_reported_errors_are_capped_and_counted(acme, weekly, key_client):  # no
         "2200-01-01T00:00:00Z",
     ],
 )
-def test_a_timestamp_outside_the_window_is_refused(acme, weekly, key_client, measured_at):  # noqa: ANN001
+def test_a_timestamp_outside_the_window_is_refused(acme, weekly, key_client, measured_at):
     row = {"kpi": "weekly", "period_date": "2026-11-09", "value": 1, "measured_at": measured_at}
     response = key_client(acme).post(BULK, {"values": [row]}, format="json")
     assert response.status_code == 400
@@ -138,7 +138,7 @@ def test_a_timestamp_outside_the_window_is_refused(acme, weekly, key_client, mea
     assert key_client(acme).get("/api/v1/o/acme/values/").status_code == 200
 
 
-def test_a_foreign_kpi_is_unknown_here(acme, weekly, globex_cascade, key_client):  # noqa: ANN001
+def test_a_foreign_kpi_is_unknown_here(acme, weekly, globex_cascade, key_client):
     body = {
         "values": [{"kpi": str(globex_cascade.kpi.pk), "period_date": "2026-11-09", "value": 1}]
     }
@@ -153,12 +153,12 @@ def test_a_foreign_kpi_is_unknown_here(acme, weekly, globex_cascade, key_client)
     ]
 
 
-def test_a_body_that_is_not_json_is_refused(acme, weekly, key_client):  # noqa: ANN001
+def test_a_body_that_is_not_json_is_refused(acme, weekly, key_client):
     response = post_raw(key_client(acme), '{"values": [')
     assert response.status_code == 400 and "JSON" in response.json()["detail"]
 
 
-def test_a_body_over_the_limit_is_413(acme, weekly, key_client, settings):  # noqa: ANN001
+def test_a_body_over_the_limit_is_413(acme, weekly, key_client, settings):
     settings.API_MAX_BODY_BYTES = 1000
     body = json.dumps({"values": good_rows(50)})
     response = post_raw(key_client(acme), body)
@@ -166,14 +166,14 @@ def test_a_body_over_the_limit_is_413(acme, weekly, key_client, settings):  # no
     assert count(acme) == 1
 
 
-def test_more_values_than_a_batch_may_hold_are_refused(acme, weekly, key_client, settings):  # noqa: ANN001
+def test_more_values_than_a_batch_may_hold_are_refused(acme, weekly, key_client, settings):
     settings.API_MAX_BATCH = 10
     response = key_client(acme).post(BULK, {"values": good_rows(11)}, format="json")
     assert response.status_code == 400 and "values" in response.json()
     assert count(acme) == 1
 
 
-def test_the_same_batch_three_times_stores_it_once(acme, weekly, key_client):  # noqa: ANN001
+def test_the_same_batch_three_times_stores_it_once(acme, weekly, key_client):
     client = key_client(acme)
     body = {"values": good_rows(30)}
     results = [client.post(BULK, body, format="json").json() for _ in range(3)]
@@ -182,7 +182,7 @@ def test_the_same_batch_three_times_stores_it_once(acme, weekly, key_client):  #
     assert count(acme) == 31
 
 
-def test_fifty_thousand_values_twice_are_fifty_thousand_values(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_fifty_thousand_values_twice_are_fifty_thousand_values(acme, acme_cascade, key_client):
     kpis = [
         KpiFactory(
             organization=acme.org, key=f"k{i}", cadence="weekly", objective=acme_cascade.objective
@@ -199,7 +199,7 @@ def test_fifty_thousand_values_twice_are_fifty_thousand_values(acme, acme_cascad
     assert count(acme) == 50_001
 
 
-def test_a_changed_value_is_updated_and_its_history_kept(acme, weekly, key_client):  # noqa: ANN001
+def test_a_changed_value_is_updated_and_its_history_kept(acme, weekly, key_client):
     client = key_client(acme)
     client.post(
         BULK,
@@ -221,7 +221,7 @@ def test_a_changed_value_is_updated_and_its_history_kept(acme, weekly, key_clien
     assert (revision.old_value, revision.new_value, revision.new_confidence) == (1, 2, "audited")
 
 
-def test_an_idempotency_key_replays_the_first_response(acme, weekly, key_client):  # noqa: ANN001
+def test_an_idempotency_key_replays_the_first_response(acme, weekly, key_client):
     client = key_client(acme)
     body = {"values": good_rows(3)}
     first = client.post(BULK, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
@@ -232,7 +232,7 @@ def test_an_idempotency_key_replays_the_first_response(acme, weekly, key_client)
     assert again["Idempotent-Replayed"] == "true"
 
 
-def test_an_idempotency_key_with_another_body_is_422(acme, weekly, key_client):  # noqa: ANN001
+def test_an_idempotency_key_with_another_body_is_422(acme, weekly, key_client):
     client = key_client(acme)
     client.post(BULK, {"values": good_rows(3)}, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
     response = client.post(
@@ -242,7 +242,7 @@ def test_an_idempotency_key_with_another_body_is_422(acme, weekly, key_client): 
     assert count(acme) == 4
 
 
-def test_an_idempotency_key_still_in_progress_is_409(acme, weekly, key_client):  # noqa: ANN001
+def test_an_idempotency_key_still_in_progress_is_409(acme, weekly, key_client):
     client = key_client(acme)
     body = json.dumps({"values": good_rows(3)})
     client.post(BULK, data=body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
@@ -254,7 +254,7 @@ def test_an_idempotency_key_still_in_progress_is_409(acme, weekly, key_client): 
     assert response.status_code == 409
 
 
-def test_the_api_is_rate_limited_per_key(acme, weekly, key_client, settings):  # noqa: ANN001
+def test_the_api_is_rate_limited_per_key(acme, weekly, key_client, settings):
     settings.API_THROTTLE_RATE = "3/minute"
     client = key_client(acme, scope="read")
     statuses = [client.get("/api/v1/o/acme/kpis/").status_code for _ in range(4)]
@@ -265,7 +265,7 @@ def test_the_api_is_rate_limited_per_key(acme, weekly, key_client, settings):  #
     assert key_client(acme, scope="read").get("/api/v1/o/acme/kpis/").status_code == 200
 
 
-def test_one_value_can_be_posted_on_its_own(acme, weekly, key_client):  # noqa: ANN001
+def test_one_value_can_be_posted_on_its_own(acme, weekly, key_client):
     response = key_client(acme).post(
         "/api/v1/o/acme/values/",
         {
@@ -281,7 +281,7 @@ def test_one_value_can_be_posted_on_its_own(acme, weekly, key_client):  # noqa: 
         assert MetricValue.objects.get(kpi=weekly).period_date.isoformat() == "2026-11-09"
 
 
-def test_an_error_answer_echoing_a_nul_is_not_remembered(acme, weekly, key_client):  # noqa: ANN001
+def test_an_error_answer_echoing_a_nul_is_not_remembered(acme, weekly, key_client):
     client = key_client(acme)
     body = {"values": [{"kpi": weekly.key, "period_date": "2026-01-05", "value": 1, "a\x00": 1}]}
     response = client.post(

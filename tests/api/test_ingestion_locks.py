@@ -58,7 +58,7 @@ def other_writer(early_id: int, late_id: int, ready: threading.Event) -> threadi
 
 
 @pytest.fixture
-def two_values(acme):  # noqa: ANN001, ANN201
+def two_values(acme):
     kpi = KpiFactory(organization=acme.org, key="weekly", cadence="weekly")
     early = MetricValueFactory(kpi=kpi, period_date=EARLY, value=1)
     late = MetricValueFactory(kpi=kpi, period_date=LATE, value=1)
@@ -70,12 +70,12 @@ def rows() -> list[RawValue]:
     return [RawValue("weekly", LATE.isoformat(), 7.0), RawValue("weekly", EARLY.isoformat(), 7.0)]
 
 
-def stored(acme) -> list[float]:  # noqa: ANN001
+def stored(acme) -> list[float]:
     with org_scope(acme.org):
         return list(MetricValue.objects.order_by("period_date").values_list("value", flat=True))
 
 
-def test_ingestion_that_loses_a_deadlock_retries_and_wins(acme, two_values):  # noqa: ANN001
+def test_ingestion_that_loses_a_deadlock_retries_and_wins(acme, two_values):
     ready = threading.Event()
     thread = other_writer(two_values[0].pk, two_values[1].pk, ready)
     thread.start()
@@ -88,7 +88,7 @@ def test_ingestion_that_loses_a_deadlock_retries_and_wins(acme, two_values):  # 
 
 def test_out_of_attempts_the_api_answers_503_and_writes_nothing(
     acme, two_values, key_client, monkeypatch
-):  # noqa: ANN001
+):
     monkeypatch.setattr(ingestion, "WRITE_ATTEMPTS", 1)
     client = key_client(acme)
     ready = threading.Event()
@@ -103,7 +103,7 @@ def test_out_of_attempts_the_api_answers_503_and_writes_nothing(
     assert stored(acme) == [-1.0, -1.0]  # the other writer's, none of the batch
 
 
-def test_out_of_attempts_the_service_raises_busy(acme, two_values, monkeypatch):  # noqa: ANN001
+def test_out_of_attempts_the_service_raises_busy(acme, two_values, monkeypatch):
     monkeypatch.setattr(ingestion, "WRITE_ATTEMPTS", 1)
     ready = threading.Event()
     thread = other_writer(two_values[0].pk, two_values[1].pk, ready)

@@ -12,7 +12,7 @@ from perfmgmt.services import api_key_create, api_key_revoke
 from perfmgmt.tenancy import org_scope
 
 
-def test_a_key_is_stored_only_as_a_hash(acme):  # noqa: ANN001
+def test_a_key_is_stored_only_as_a_hash(acme):
     key, secret = api_key_create(org=acme.org, actor=acme.admin, name="warehouse")
     assert secret.startswith(f"pm_{key.prefix}_")
     with org_scope(acme.org):
@@ -21,12 +21,12 @@ def test_a_key_is_stored_only_as_a_hash(acme):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["executive", "finance", "lead", "member", "viewer"])
-def test_only_admins_create_keys(acme, role):  # noqa: ANN001
+def test_only_admins_create_keys(acme, role):
     with pytest.raises(PermissionDenied):
         api_key_create(org=acme.org, actor=getattr(acme, role), name="x")
 
 
-def test_a_key_cannot_expire_in_the_past(acme):  # noqa: ANN001
+def test_a_key_cannot_expire_in_the_past(acme):
     with pytest.raises(ValidationError) as error:
         api_key_create(
             org=acme.org,
@@ -37,7 +37,7 @@ def test_a_key_cannot_expire_in_the_past(acme):  # noqa: ANN001
     assert "expires_at" in error.value.message_dict
 
 
-def test_an_admin_of_another_organisation_cannot_revoke_a_key(acme, globex):  # noqa: ANN001
+def test_an_admin_of_another_organisation_cannot_revoke_a_key(acme, globex):
     key, _ = api_key_create(org=acme.org, actor=acme.admin, name="x")
     with pytest.raises(ValidationError):
         api_key_revoke(org=acme.org, actor=globex.admin, key=key)
@@ -45,14 +45,14 @@ def test_an_admin_of_another_organisation_cannot_revoke_a_key(acme, globex):  # 
         api_key_revoke(org=globex.org, actor=globex.admin, key=key)
 
 
-def test_a_fresh_key_reads_and_records_its_last_use(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_a_fresh_key_reads_and_records_its_last_use(acme, acme_cascade, key_client):
     client = key_client(acme, scope="read")
     assert client.get("/api/v1/o/acme/kpis/").status_code == 200
     with org_scope(acme.org):
         assert ApiKey.objects.get().last_used_at is not None
 
 
-def test_a_revoked_key_is_refused(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_a_revoked_key_is_refused(acme, acme_cascade, key_client):
     client = key_client(acme)
     with org_scope(acme.org):
         key = ApiKey.objects.get()
@@ -61,7 +61,7 @@ def test_a_revoked_key_is_refused(acme, acme_cascade, key_client):  # noqa: ANN0
     assert response.status_code == 401 and "revoked" in response.json()["detail"]
 
 
-def test_an_expired_key_is_refused(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_an_expired_key_is_refused(acme, acme_cascade, key_client):
     client = key_client(acme, expires_at=timezone.now() + dt.timedelta(hours=1))
     with org_scope(acme.org):
         ApiKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -69,27 +69,27 @@ def test_an_expired_key_is_refused(acme, acme_cascade, key_client):  # noqa: ANN
     assert response.status_code == 401 and "expired" in response.json()["detail"]
 
 
-def test_a_read_only_key_cannot_write(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_a_read_only_key_cannot_write(acme, acme_cascade, key_client):
     client = key_client(acme, scope="read")
     body = {"values": [{"kpi": acme_cascade.kpi.key, "period_date": "2026-10-01", "value": 1}]}
     response = client.post("/api/v1/o/acme/values/bulk/", body, format="json")
     assert response.status_code == 403 and "read-only" in response.json()["detail"]
 
 
-def test_a_made_up_key_is_refused(db):  # noqa: ANN001
+def test_a_made_up_key_is_refused(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer pm_deadbeef_not-a-real-secret")
     assert client.get("/api/v1/o/acme/kpis/").status_code == 401
 
 
-def test_a_key_in_the_query_string_is_refused(acme, acme_cascade, key_client):  # noqa: ANN001
+def test_a_key_in_the_query_string_is_refused(acme, acme_cascade, key_client):
     secret = key_client(acme).secret
     response = APIClient().get(f"/api/v1/o/acme/kpis/?api_key={secret}")
     assert response.status_code == 400
     assert "Authorization header" in response.json()["detail"]
 
 
-def test_a_key_sees_nothing_of_another_organisation(acme, globex_cascade, key_client):  # noqa: ANN001
+def test_a_key_sees_nothing_of_another_organisation(acme, globex_cascade, key_client):
     client = key_client(acme)
     assert client.get("/api/v1/o/globex/kpis/").status_code == 404
     assert client.get(f"/api/v1/o/acme/kpis/{globex_cascade.kpi.pk}/").status_code == 404
@@ -99,7 +99,7 @@ def test_a_key_sees_nothing_of_another_organisation(acme, globex_cascade, key_cl
     assert response.json()["errors"][0]["field"] == "kpi"
 
 
-def test_admins_create_and_revoke_keys_in_the_browser(acme, client_for):  # noqa: ANN001
+def test_admins_create_and_revoke_keys_in_the_browser(acme, client_for):
     client = client_for(acme.admin)
     page = client.post(
         "/o/acme/settings/api-keys/", {"name": "CRM export", "scope": "read_write"}
@@ -117,5 +117,5 @@ def test_admins_create_and_revoke_keys_in_the_browser(acme, client_for):  # noqa
     assert key.revoked_at is not None
 
 
-def test_members_cannot_open_the_key_page(acme, client_for):  # noqa: ANN001
+def test_members_cannot_open_the_key_page(acme, client_for):
     assert client_for(acme.executive).get("/o/acme/settings/api-keys/").status_code == 403

@@ -66,7 +66,7 @@ def acme_schema(path: Path) -> Path:
     return path
 
 
-def test_schemathesis_finds_no_failure(acme, acme_cascade, live_server, tmp_path, settings):  # noqa: ANN001
+def test_schemathesis_finds_no_failure(acme, acme_cascade, live_server, tmp_path, settings):
     settings.API_THROTTLE_RATE = "100000/minute"  # the fuzzer is one key sending thousands
     _, secret = api_key_create(org=acme.org, actor=acme.admin, name="fuzz", scope="read_write")
     schema = acme_schema(tmp_path / "schema.json")

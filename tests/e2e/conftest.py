@@ -45,7 +45,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:  # noqa: ANN001
+def page(browser, live_server) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
@@ -54,7 +54,7 @@ def page(browser, live_server) -> Iterator[object]:  # noqa: ANN001
 
 
 @pytest.fixture
-def screenshot(page, request):  # noqa: ANN001, ANN201
+def screenshot(page, request):
     """Save a full-page screenshot named after the test (and a label)."""
     ARTIFACTS.mkdir(exist_ok=True)
 
@@ -66,7 +66,7 @@ def screenshot(page, request):  # noqa: ANN001, ANN201
     return take
 
 
-def log_in(page, username: str, password: str = "secret-pass-123") -> None:  # noqa: ANN001
+def log_in(page, username: str, password: str = "secret-pass-123") -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

@@ -7,7 +7,7 @@ from tests.e2e.conftest import log_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_executive_logs_in_and_reads_the_cascade(acme, acme_cascade, page, screenshot):  # noqa: ANN001
+def test_an_executive_logs_in_and_reads_the_cascade(acme, acme_cascade, page, screenshot):
     log_in(page, acme.executive.user.username)
     page.wait_for_url("**/o/acme/dashboard/")
     page.goto("/o/acme/")

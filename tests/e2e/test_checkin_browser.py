@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_the_lead_checks_in_from_what_they_owe_without_a_reload(
     acme, acme_cascade, page, screenshot
-):  # noqa: ANN001, E501
+):  # noqa: E501
     objective = acme_cascade.objective
     today = timezone.localdate()
     objective.period_start, objective.period_end = (

@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_an_executive_reads_the_dashboard_explores_the_cascade_and_opens_a_chart(
     acme, acme_cascade, page, screenshot
-):  # noqa: ANN001
+):
     kpi = acme_cascade.kpi
     kpi.is_key = True
     kpi.save()
@@ -52,7 +52,7 @@ def test_an_executive_reads_the_dashboard_explores_the_cascade_and_opens_a_chart
     screenshot("strategy-map")
 
 
-def test_the_cascade_expands_and_collapses_from_the_keyboard(acme, acme_cascade, page, screenshot):  # noqa: ANN001, E501
+def test_the_cascade_expands_and_collapses_from_the_keyboard(acme, acme_cascade, page, screenshot):  # noqa: E501
     log_in(page, acme.executive.user.username)
     page.wait_for_url("**/o/acme/dashboard/")
     page.goto("/o/acme/explorer/")

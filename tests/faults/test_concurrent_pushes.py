@@ -25,7 +25,7 @@ KPIS = 50
 WEEKS = 100  # 5,000 (KPI, week) pairs, every client sends all of them
 
 
-def test_overlapping_bulk_pushes_in_shuffled_orders_all_succeed(acme, acme_cascade, live_server):  # noqa: ANN001
+def test_overlapping_bulk_pushes_in_shuffled_orders_all_succeed(acme, acme_cascade, live_server):
     keys = [f"k{i}" for i in range(KPIS)]
     for key in keys:
         KpiFactory(organization=acme.org, key=key, cadence="weekly")

@@ -40,7 +40,7 @@ def fail_open_cache(redis: PrivateRedis, circuit_seconds: float = 5) -> FailOpen
     )
 
 
-def test_a_stopped_redis_reads_as_a_miss_and_is_logged_once(private_redis, caplog) -> None:  # noqa: ANN001
+def test_a_stopped_redis_reads_as_a_miss_and_is_logged_once(private_redis, caplog) -> None:
     cache = fail_open_cache(private_redis, circuit_seconds=0.5)
     cache.set("k", [1, 2])
     assert cache.get("k") == [1, 2]
@@ -58,7 +58,7 @@ def test_a_stopped_redis_reads_as_a_miss_and_is_logged_once(private_redis, caplo
     assert cache.get("k") == [4]
 
 
-def test_a_hung_redis_costs_one_short_timeout_per_window(private_redis) -> None:  # noqa: ANN001
+def test_a_hung_redis_costs_one_short_timeout_per_window(private_redis) -> None:
     cache = fail_open_cache(private_redis)
     cache.set("k", 1)
     private_redis.hang()
@@ -76,7 +76,7 @@ def test_a_hung_redis_costs_one_short_timeout_per_window(private_redis) -> None:
 
 
 @pytest.fixture
-def world(acme):  # noqa: ANN001, ANN201
+def world(acme):
     """Acme with a weekly KPI, a read-write key and a signed-in executive's session cookie."""
     build_cascade(acme)
     KpiFactory(organization=acme.org, key="weekly", cadence="weekly")
@@ -91,7 +91,7 @@ def world(acme):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def app(private_redis) -> Iterator[AppServer]:  # noqa: ANN001
+def app(private_redis) -> Iterator[AppServer]:
     server = AppServer(database_url=current_database_url(), redis_url=private_redis.url)
     server.start()
     yield server
@@ -107,7 +107,7 @@ def push(app: AppServer, headers: dict[str, str], value: float) -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pages_and_pushes_work_with_redis_stopped(world, app, private_redis) -> None:  # noqa: ANN001
+def test_pages_and_pushes_work_with_redis_stopped(world, app, private_redis) -> None:
     private_redis.stop()
     page, _, html = app.request("GET", "/o/acme/dashboard/", headers=world.page_headers, timeout=5)
     assert page == 200 and b"Scorecard" in html
@@ -120,7 +120,7 @@ def test_pages_and_pushes_work_with_redis_stopped(world, app, private_redis) -> 
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_hung_redis_keeps_api_calls_under_a_second(world, app, private_redis) -> None:  # noqa: ANN001
+def test_a_hung_redis_keeps_api_calls_under_a_second(world, app, private_redis) -> None:
     assert 200 <= push(app, world.api_headers, 1) < 300
     private_redis.hang()
     timings = []
@@ -167,7 +167,7 @@ def migrated_postgres(private_postgres: PrivatePostgres) -> tuple[PrivatePostgre
     return private_postgres, done.stdout.strip().splitlines()[-1]
 
 
-def test_requests_recover_from_a_postgres_restart_without_a_500(migrated_postgres) -> None:  # noqa: ANN001
+def test_requests_recover_from_a_postgres_restart_without_a_500(migrated_postgres) -> None:
     postgres, secret = migrated_postgres
     app = AppServer(database_url=postgres.url)
     app.start()

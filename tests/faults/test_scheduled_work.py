@@ -55,7 +55,7 @@ class Source:
                 self.end_headers()
                 self.wfile.write(DOCUMENT)
 
-            def log_message(self, *args) -> None:  # noqa: ANN002
+            def log_message(self, *args) -> None:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -72,7 +72,7 @@ def http_source() -> Iterator[Source]:
 
 
 @pytest.fixture
-def due_source(acme, acme_cascade, http_source) -> DataSource:  # noqa: ANN001
+def due_source(acme, acme_cascade, http_source) -> DataSource:
     KpiFactory(organization=acme.org, key="deploys", cadence="weekly")
     return source_save(
         org=acme.org,
@@ -86,7 +86,7 @@ def due_source(acme, acme_cascade, http_source) -> DataSource:  # noqa: ANN001
 
 
 @pytest.fixture
-def workers(private_redis, tmp_path, settings) -> Iterator[Workers]:  # noqa: ANN001
+def workers(private_redis, tmp_path, settings) -> Iterator[Workers]:
     # The beat (this process) and the workers agree on the time limit and the broker.
     settings.TASK_LOST_AFTER = TIME_LIMIT + 5
     settings.SOURCE_REQUEUE_AFTER = 3
@@ -96,14 +96,14 @@ def workers(private_redis, tmp_path, settings) -> Iterator[Workers]:  # noqa: AN
         started.stop_all()
 
 
-def stored(org) -> list:  # noqa: ANN001
+def stored(org) -> list:
     with org_scope(org):
         return sorted(
             MetricValue.objects.filter(kpi__key="deploys").values_list("period_date", "value")
         )
 
 
-def run_log(org) -> list[tuple[int, str, str]]:  # noqa: ANN001
+def run_log(org) -> list[tuple[int, str, str]]:
     with org_scope(org):
         return list(
             IngestionRun.objects.order_by("attempt").values_list("attempt", "status", "error")
@@ -127,7 +127,7 @@ def queued_messages(private_redis: PrivateRedis, queue: str) -> int:
 
 def test_a_pull_queued_in_a_redis_that_restarts_still_happens_once(
     acme, due_source, http_source, private_redis, workers
-):  # noqa: ANN001
+):
     assert sources_dispatch() == 1  # claimed, recorded, published to Redis
     assert queued_messages(private_redis, workers.queue) == 1
     private_redis.restart()  # no persistence: the task is gone
@@ -143,7 +143,7 @@ def test_a_pull_queued_in_a_redis_that_restarts_still_happens_once(
 
 def test_a_pull_claimed_while_redis_is_down_happens_once_it_is_back(
     acme, due_source, http_source, private_redis, workers
-):  # noqa: ANN001
+):
     private_redis.stop()
     assert sources_dispatch() == 1  # the publish fails; the claim and its run are on record
     assert [(a, s) for a, s, _ in run_log(acme.org)] == [(1, "queued")]
@@ -156,7 +156,7 @@ def test_a_pull_claimed_while_redis_is_down_happens_once_it_is_back(
 
 def test_a_worker_killed_mid_pull_leaves_one_copy_of_each_value_and_an_honest_run_log(
     acme, due_source, http_source, private_redis, workers
-):  # noqa: ANN001
+):
     http_source.hang_first = 30  # attempt 1 is mid-fetch when its worker dies
     first = workers.start()
     sources_dispatch()
@@ -179,7 +179,7 @@ def test_a_worker_killed_mid_pull_leaves_one_copy_of_each_value_and_an_honest_ru
 
 
 @pytest.fixture
-def reminders_due(acme, acme_cascade, settings):  # noqa: ANN001, ANN201
+def reminders_due(acme, acme_cascade, settings):
     """Every reminder due at once: check-ins, stale KPIs and the business review."""
     objective = acme_cascade.objective
     objective.period_start, objective.period_end = dt.date(2020, 1, 1), dt.date(2030, 12, 31)
@@ -193,7 +193,7 @@ def reminders_due(acme, acme_cascade, settings):  # noqa: ANN001, ANN201
     smtp.stop()
 
 
-def messages_per_reminder(acme, smtp: SmtpServer) -> dict[tuple[str, str], int]:  # noqa: ANN001
+def messages_per_reminder(acme, smtp: SmtpServer) -> dict[tuple[str, str], int]:
     with org_scope(acme.org):
         claims = list(ReminderDelivery.objects.values_list("user__email", "subject"))
     return {
@@ -202,7 +202,7 @@ def messages_per_reminder(acme, smtp: SmtpServer) -> dict[tuple[str, str], int]:
     }
 
 
-def test_reminders_refused_by_smtp_arrive_once_after_it_returns(acme, reminders_due):  # noqa: ANN001
+def test_reminders_refused_by_smtp_arrive_once_after_it_returns(acme, reminders_due):
     smtp = reminders_due  # not listening yet: connection refused
     started = time.monotonic()
     assert reminders_send(org=acme.org) == 0
@@ -219,7 +219,7 @@ def test_reminders_refused_by_smtp_arrive_once_after_it_returns(acme, reminders_
         assert not ReminderDelivery.objects.filter(sent_at__isnull=True).exists()
 
 
-def test_a_refused_recipient_does_not_stop_the_others_and_gets_it_once_later(acme, reminders_due):  # noqa: ANN001
+def test_a_refused_recipient_does_not_stop_the_others_and_gets_it_once_later(acme, reminders_due):
     smtp = reminders_due
     smtp.mailbox.refuse_recipients = {acme.executive.user.email}
     smtp.start()

@@ -15,7 +15,7 @@ from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
 
-def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):
     response = client_for(acme.viewer).get("/o/acme/")
     page = response.content.decode()
     assert response.status_code == 200
@@ -28,7 +28,7 @@ def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, cl
 
 def test_the_cascade_never_shows_another_organisations_data(
     acme, acme_cascade, globex_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     page = client_for(acme.admin).get("/o/acme/").content.decode()
     assert globex_cascade.priority.title not in page
     assert globex_cascade.kpi.name not in page
@@ -36,14 +36,14 @@ def test_the_cascade_never_shows_another_organisations_data(
 
 def test_the_explorer_lists_priorities_collapsed_with_their_worst_status(
     acme, acme_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     page = client_for(acme.viewer).get("/o/acme/explorer/").content.decode()
     assert acme_cascade.priority.title in page and 'aria-expanded="false"' in page
     assert acme_cascade.objective.title not in page  # not loaded until expanded
     assert "1 objective" in page and "At risk" in page
 
 
-def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, client_for):
     url = f"/o/acme/explorer/{acme_cascade.priority.pk}/"
     fragment = client_for(acme.viewer).get(url, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and acme_cascade.objective.title in fragment
@@ -54,7 +54,7 @@ def test_expanding_a_priority_returns_its_subtree_fragment(acme, acme_cascade, c
     assert acme_cascade.objective.title not in collapsed
 
 
-def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):
     client = client_for(acme.viewer)
     fragment = client.get(
         "/o/acme/explorer/?perspective=customer",
@@ -70,7 +70,7 @@ def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):  # no
     assert acme_cascade.kpi.name in subtree
 
 
-def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade, client_for):
     for i in range(200):
         ObjectiveFactory(
             organization=acme.org,
@@ -88,7 +88,7 @@ def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade,
     )
 
 
-def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):  # noqa: ANN001
+def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):
     child = ObjectiveFactory(
         organization=acme.org,
         team=acme.sales,
@@ -105,7 +105,7 @@ def test_sub_objectives_sit_below_their_parent_on_the_map(acme, acme_cascade):  
     assert line in result.lines  # drawn from the parent down to the sub-objective
 
 
-def grow(world, cascade, n: int) -> None:  # noqa: ANN001
+def grow(world, cascade, n: int) -> None:
     for i in range(n):
         parent = ObjectiveFactory(
             organization=world.org,
@@ -128,7 +128,7 @@ def grow(world, cascade, n: int) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(
     "path", ["explorer/", "explorer/{priority}/", "map/", "explorer/?status=red"]
 )
-def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, client_for, path):  # noqa: ANN001
+def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, client_for, path):
     client = client_for(acme.admin)
     url = "/o/acme/" + path.format(priority=acme_cascade.priority.pk)
     grow(acme, acme_cascade, 2)
@@ -140,7 +140,7 @@ def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, cli
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def grow_cascade(world, n: int) -> None:  # noqa: ANN001
+def grow_cascade(world, n: int) -> None:
     cascade = build_cascade(world)
     for i in range(n):
         objective = ObjectiveFactory(
@@ -160,14 +160,14 @@ def grow_cascade(world, n: int) -> None:  # noqa: ANN001
         MetricValueFactory(kpi=kpi, value=i)
 
 
-def count_cascade_queries(client, url: str) -> int:  # noqa: ANN001
+def count_cascade_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
 
 
 @pytest.mark.parametrize("url", ["/o/acme/"])
-def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):  # noqa: ANN001
+def test_the_cascade_costs_the_same_queries_at_any_size(acme, client_for, url):
     client = client_for(acme.admin)
     grow_cascade(acme, 2)
     small = count_cascade_queries(client, url)
@@ -182,10 +182,10 @@ def test_the_worst_status_wins_and_no_kpi_reads_as_no_data():
 
 
 def test_one_tree_serves_the_cascade_and_the_filtered_explorer():
-    def objective(parent=None):  # noqa: ANN001, ANN202
+    def objective(parent=None):
         return SimpleNamespace(pk=uuid.uuid4(), priority_id="p", parent_id=parent)
 
-    def status(objective_id, rag):  # noqa: ANN001, ANN202
+    def status(objective_id, rag):
         return SimpleNamespace(kpi=SimpleNamespace(objective_id=objective_id), rag=rag)
 
     top = objective()

@@ -6,18 +6,18 @@ from metrics.models import MetricValue
 from perfmgmt.tenancy import org_scope
 
 
-def upload(client, text: str, **extra):  # noqa: ANN001, ANN003, ANN201
+def upload(client, text: str, **extra):
     return client.post(
         "/o/acme/import/", {"csv_file": SimpleUploadedFile("v.csv", text.encode()), **extra}
     )
 
 
-def count(world) -> int:  # noqa: ANN001
+def count(world) -> int:
     with org_scope(world.org):
         return MetricValue.objects.count()
 
 
-def test_an_import_is_previewed_then_confirmed(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_an_import_is_previewed_then_confirmed(acme, acme_cascade, client_for):
     client = client_for(acme.lead)
     key = acme_cascade.kpi.key
     text = f"kpi,period_date,value,confidence\n{key},2026-07-01,80,audited\n{key},2026-08-01,85,\n"
@@ -27,7 +27,7 @@ def test_an_import_is_previewed_then_confirmed(acme, acme_cascade, client_for): 
     assert "Imported 2 values: 2 new" in done and count(acme) == 3
 
 
-def test_a_file_with_a_bad_row_imports_nothing_and_names_the_row(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_file_with_a_bad_row_imports_nothing_and_names_the_row(acme, acme_cascade, client_for):
     key = acme_cascade.kpi.key
     text = f"kpi,period_date,value\n{key},2026-07-01,80\n{key},2026-08-01,NaN\nnope,2026-08-01,1\n"
     page = upload(client_for(acme.lead), text).content.decode()
@@ -40,16 +40,16 @@ def test_a_file_with_a_bad_row_imports_nothing_and_names_the_row(acme, acme_casc
     assert "Nothing was imported" in page and count(acme) == 1
 
 
-def test_a_file_without_the_columns_is_explained(acme, client_for):  # noqa: ANN001
+def test_a_file_without_the_columns_is_explained(acme, client_for):
     page = upload(client_for(acme.admin), "a,b\n1,2\n").content.decode()
     assert "no column kpi, period_date, value" in page
 
 
-def test_a_viewer_cannot_import(acme, client_for):  # noqa: ANN001
+def test_a_viewer_cannot_import(acme, client_for):
     assert client_for(acme.viewer).get("/o/acme/import/").status_code == 403
 
 
-def test_an_admin_sets_the_cadence_and_the_webhook_is_never_shown(acme, client_for):  # noqa: ANN001
+def test_an_admin_sets_the_cadence_and_the_webhook_is_never_shown(acme, client_for):
     client = client_for(acme.admin)
     response = client.post(
         "/o/acme/settings/",

@@ -10,18 +10,18 @@ from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
 
 
-def stored(org):  # noqa: ANN001, ANN201
+def stored(org):
     with org_scope(org):
         return sorted(MetricValue.objects.values_list("kpi__key", "period_date", "value"))
 
 
 @pytest.fixture
-def kpis(acme, acme_cascade):  # noqa: ANN001, ANN201
+def kpis(acme, acme_cascade):
     weekly = KpiFactory(organization=acme.org, key="weekly", cadence="weekly")
     return acme_cascade.kpi, weekly
 
 
-def test_a_batch_is_upserted_and_a_replay_changes_nothing(acme, kpis):  # noqa: ANN001
+def test_a_batch_is_upserted_and_a_replay_changes_nothing(acme, kpis):
     monthly, weekly = kpis
     rows = [
         RawValue(kpi=weekly.key, period_date="2026-11-02", value=10),
@@ -35,7 +35,7 @@ def test_a_batch_is_upserted_and_a_replay_changes_nothing(acme, kpis):  # noqa: 
     assert stored(acme.org) == before
 
 
-def test_a_changed_value_updates_the_same_row(acme, kpis):  # noqa: ANN001
+def test_a_changed_value_updates_the_same_row(acme, kpis):
     _, weekly = kpis
     values_ingest(
         org=acme.org, rows=[RawValue(kpi="weekly", period_date="2026-11-02", value=1)], source="api"
@@ -50,7 +50,7 @@ def test_a_changed_value_updates_the_same_row(acme, kpis):  # noqa: ANN001
     ]
 
 
-def test_an_older_measurement_never_overwrites_a_newer_one(acme, kpis):  # noqa: ANN001
+def test_an_older_measurement_never_overwrites_a_newer_one(acme, kpis):
     newer = RawValue(
         kpi="weekly", period_date="2026-11-02", value=5, measured_at="2026-11-03T10:00:00Z"
     )
@@ -85,7 +85,7 @@ BAD_ROWS = [
 
 
 @pytest.mark.parametrize(("change", "field"), BAD_ROWS)
-def test_a_bad_row_rejects_the_whole_batch_and_names_itself(acme, kpis, change, field):  # noqa: ANN001
+def test_a_bad_row_rejects_the_whole_batch_and_names_itself(acme, kpis, change, field):
     good = {"kpi": "weekly", "period_date": "2026-11-02", "value": 1.0}
     rows = [RawValue(**good), RawValue(**{**good, "period_date": "2026-11-09", **change})]
     with pytest.raises(BatchRejected) as rejected:
@@ -94,7 +94,7 @@ def test_a_bad_row_rejects_the_whole_batch_and_names_itself(acme, kpis, change, 
     assert stored(acme.org) == stored_before_ingest(acme)
 
 
-def stored_before_ingest(world):  # noqa: ANN001, ANN201
+def stored_before_ingest(world):
     """What the world held before the test wrote: the cascade fixture's one value."""
     with org_scope(world.org):
         return sorted(
@@ -104,7 +104,7 @@ def stored_before_ingest(world):  # noqa: ANN001, ANN201
         )
 
 
-def test_every_bad_row_is_reported(acme, kpis):  # noqa: ANN001
+def test_every_bad_row_is_reported(acme, kpis):
     rows = [
         RawValue(kpi="weekly", period_date="2026-11-02", value=float("nan")),
         RawValue(kpi="weekly", period_date="2026-11-09", value=1),
@@ -120,7 +120,7 @@ def test_every_bad_row_is_reported(acme, kpis):  # noqa: ANN001
     ]
 
 
-def test_duplicate_rows_in_one_batch_are_rejected(acme, kpis):  # noqa: ANN001
+def test_duplicate_rows_in_one_batch_are_rejected(acme, kpis):
     rows = [
         RawValue(kpi="weekly", period_date="2026-11-02", value=1),
         RawValue(kpi="weekly", period_date="2026-11-05", value=2),  # same week
@@ -131,7 +131,7 @@ def test_duplicate_rows_in_one_batch_are_rejected(acme, kpis):  # noqa: ANN001
     assert "duplicates row 0" in rejected.value.errors[0].message
 
 
-def test_another_organisations_kpi_is_unknown(acme, kpis, globex_cascade):  # noqa: ANN001
+def test_another_organisations_kpi_is_unknown(acme, kpis, globex_cascade):
     for ref in (globex_cascade.kpi.key, str(globex_cascade.kpi.pk)):
         with pytest.raises(BatchRejected) as rejected:
             values_ingest(
@@ -144,7 +144,7 @@ def test_another_organisations_kpi_is_unknown(acme, kpis, globex_cascade):  # no
         assert MetricValue.objects.count() == 1
 
 
-def test_a_viewer_cannot_record_a_value(acme, acme_cascade):  # noqa: ANN001
+def test_a_viewer_cannot_record_a_value(acme, acme_cascade):
     with pytest.raises(BatchRejected) as rejected:
         metric_value_record(
             org=acme.org,
@@ -156,7 +156,7 @@ def test_a_viewer_cannot_record_a_value(acme, acme_cascade):  # noqa: ANN001
     assert rejected.value.errors[0].field == "kpi"
 
 
-def test_the_owner_records_a_value_by_hand(acme, acme_cascade):  # noqa: ANN001
+def test_the_owner_records_a_value_by_hand(acme, acme_cascade):
     value = metric_value_record(
         org=acme.org,
         actor=acme.lead,

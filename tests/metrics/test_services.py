@@ -13,7 +13,7 @@ from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory, ObjectiveFactory
 
 
-def kpi_fields(world, objective, **overrides):  # noqa: ANN001, ANN003, ANN201
+def kpi_fields(world, objective, **overrides):
     return {
         "key": "win-rate",
         "name": "Win rate",
@@ -30,12 +30,12 @@ def kpi_fields(world, objective, **overrides):  # noqa: ANN001, ANN003, ANN201
     }
 
 
-def test_a_lead_defines_a_kpi_for_their_teams_objective(acme, acme_cascade):  # noqa: ANN001
+def test_a_lead_defines_a_kpi_for_their_teams_objective(acme, acme_cascade):
     kpi = kpi_create(org=acme.org, actor=acme.lead, **kpi_fields(acme, acme_cascade.objective))
     assert kpi.organization == acme.org and kpi.is_key
 
 
-def test_a_lead_cannot_define_kpis_for_another_teams_objective(acme):  # noqa: ANN001
+def test_a_lead_cannot_define_kpis_for_another_teams_objective(acme):
     other = ObjectiveFactory(organization=acme.org, team=acme.support, owner=acme.admin.user)
     with pytest.raises(PermissionDenied):
         kpi_create(org=acme.org, actor=acme.lead, **kpi_fields(acme, other))
@@ -43,7 +43,7 @@ def test_a_lead_cannot_define_kpis_for_another_teams_objective(acme):  # noqa: A
 
 def test_kpi_keys_are_unique_within_an_organisation_only(
     acme, globex, acme_cascade, globex_cascade
-):  # noqa: ANN001, E501
+):  # noqa: E501
     kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))
     with pytest.raises(ValidationError) as error:
         kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))
@@ -52,13 +52,13 @@ def test_kpi_keys_are_unique_within_an_organisation_only(
     kpi_create(org=globex.org, actor=globex.admin, **kpi_fields(globex, globex_cascade.objective))
 
 
-def test_a_kpi_cannot_link_to_another_organisations_objective(acme, globex_cascade):  # noqa: ANN001
+def test_a_kpi_cannot_link_to_another_organisations_objective(acme, globex_cascade):
     with pytest.raises(ValidationError) as error:
         kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, globex_cascade.objective))
     assert "objective" in error.value.message_dict
 
 
-def test_a_lead_kpi_drives_lag_kpis(acme, acme_cascade):  # noqa: ANN001
+def test_a_lead_kpi_drives_lag_kpis(acme, acme_cascade):
     lag = acme_cascade.kpi
     lead = kpi_create(
         org=acme.org,
@@ -71,7 +71,7 @@ def test_a_lead_kpi_drives_lag_kpis(acme, acme_cascade):  # noqa: ANN001
         assert list(lag.driven_by.all()) == [lead]
 
 
-def test_only_lead_kpis_drive_and_only_lag_kpis_are_driven(acme, acme_cascade):  # noqa: ANN001
+def test_only_lead_kpis_drive_and_only_lag_kpis_are_driven(acme, acme_cascade):
     with pytest.raises(ValidationError):
         kpi_create(
             org=acme.org,
@@ -92,7 +92,7 @@ def test_only_lead_kpis_drive_and_only_lag_kpis_are_driven(acme, acme_cascade): 
         assert not Kpi.objects.filter(key__in=["also-lag", "lead-2"]).exists()
 
 
-def test_a_kpi_cannot_drive_another_organisations_kpi(acme, acme_cascade, globex_cascade):  # noqa: ANN001
+def test_a_kpi_cannot_drive_another_organisations_kpi(acme, acme_cascade, globex_cascade):
     with pytest.raises(ValidationError):
         kpi_create(
             org=acme.org,
@@ -102,7 +102,7 @@ def test_a_kpi_cannot_drive_another_organisations_kpi(acme, acme_cascade, globex
         )
 
 
-def test_a_lead_cannot_edit_another_teams_kpi_even_by_moving_it(acme, acme_cascade):  # noqa: ANN001
+def test_a_lead_cannot_edit_another_teams_kpi_even_by_moving_it(acme, acme_cascade):
     other = ObjectiveFactory(organization=acme.org, team=acme.support, owner=acme.admin.user)
     theirs = KpiFactory(organization=acme.org, objective=other)
     theirs.objective = acme_cascade.objective  # as a form would have set it before saving
@@ -110,7 +110,7 @@ def test_a_lead_cannot_edit_another_teams_kpi_even_by_moving_it(acme, acme_casca
         kpi_update(org=acme.org, actor=acme.lead, kpi=theirs, objective=acme_cascade.objective)
 
 
-def test_a_target_gets_default_thresholds_and_is_audited(acme, acme_cascade):  # noqa: ANN001
+def test_a_target_gets_default_thresholds_and_is_audited(acme, acme_cascade):
     kpi = acme_cascade.kpi
     target = target_set(
         org=acme.org,
@@ -127,7 +127,7 @@ def test_a_target_gets_default_thresholds_and_is_audited(acme, acme_cascade):  #
     assert change.changed_by == acme.finance.user
 
 
-def test_moving_a_running_target_is_recorded_as_mid_period(acme, acme_cascade):  # noqa: ANN001
+def test_moving_a_running_target_is_recorded_as_mid_period(acme, acme_cascade):
     today = timezone.localdate()
     start, end = today - dt.timedelta(days=10), today + dt.timedelta(days=10)
     fresh = KpiFactory(organization=acme.org, objective=acme_cascade.objective)
@@ -142,7 +142,7 @@ def test_moving_a_running_target_is_recorded_as_mid_period(acme, acme_cascade): 
     assert changes[1].mid_period is True
 
 
-def test_targets_of_one_kpi_cannot_overlap(acme, acme_cascade):  # noqa: ANN001
+def test_targets_of_one_kpi_cannot_overlap(acme, acme_cascade):
     # acme_cascade already has a 2026 target.
     with pytest.raises(ValidationError) as error:
         target_set(
@@ -156,7 +156,7 @@ def test_targets_of_one_kpi_cannot_overlap(acme, acme_cascade):  # noqa: ANN001
     assert "period_start" in error.value.message_dict
 
 
-def test_thresholds_must_point_the_kpis_way(acme, acme_cascade):  # noqa: ANN001
+def test_thresholds_must_point_the_kpis_way(acme, acme_cascade):
     with pytest.raises(ValidationError) as error:
         target_set(
             org=acme.org,
@@ -172,7 +172,7 @@ def test_thresholds_must_point_the_kpis_way(acme, acme_cascade):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["member", "viewer"])
-def test_members_and_viewers_do_not_set_targets(acme, acme_cascade, role):  # noqa: ANN001
+def test_members_and_viewers_do_not_set_targets(acme, acme_cascade, role):
     with pytest.raises(PermissionDenied):
         target_set(
             org=acme.org,
@@ -186,7 +186,7 @@ def test_members_and_viewers_do_not_set_targets(acme, acme_cascade, role):  # no
         assert Target.objects.count() == 1
 
 
-def test_a_target_for_another_organisations_kpi_is_refused(acme, globex_cascade):  # noqa: ANN001
+def test_a_target_for_another_organisations_kpi_is_refused(acme, globex_cascade):
     with pytest.raises(ValidationError):
         target_set(
             org=acme.org,
@@ -210,7 +210,7 @@ def test_a_target_for_another_organisations_kpi_is_refused(acme, globex_cascade)
         (None, "higher", Rag.NONE),
     ],
 )
-def test_rag_follows_the_thresholds_and_direction(value, direction, expected):  # noqa: ANN001
+def test_rag_follows_the_thresholds_and_direction(value, direction, expected):
     if direction == "higher":
         target = Target(value=100, green_threshold=100, amber_threshold=90)
     else:

@@ -41,7 +41,7 @@ def server() -> Iterator[tuple[str, Documents]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:  # noqa: ANN002
+        def log_message(self, *args) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -55,11 +55,11 @@ DEPLOYS_9 = {"kpi": "deploys", "week": "2026-11-09", "count": 12}
 
 
 @pytest.fixture
-def weekly(acme, acme_cascade):  # noqa: ANN001, ANN201
+def weekly(acme, acme_cascade):
     return KpiFactory(organization=acme.org, key="deploys", cadence="weekly")
 
 
-def make_source(world, url: str, **fields) -> DataSource:  # noqa: ANN001, ANN003
+def make_source(world, url: str, **fields) -> DataSource:
     defaults = {
         "name": "Warehouse",
         "kind": "json",
@@ -76,7 +76,7 @@ def make_source(world, url: str, **fields) -> DataSource:  # noqa: ANN001, ANN00
     return source_save(org=world.org, actor=world.admin, **defaults)
 
 
-def queued(world, source: DataSource, **fields) -> IngestionRun:  # noqa: ANN001, ANN003
+def queued(world, source: DataSource, **fields) -> IngestionRun:
     """A run as the dispatcher records it when it claims a slot."""
     with org_scope(world.org):
         return IngestionRun.objects.create(
@@ -84,24 +84,24 @@ def queued(world, source: DataSource, **fields) -> IngestionRun:  # noqa: ANN001
         )
 
 
-def pull(world, source: DataSource) -> IngestionRun:  # noqa: ANN001
+def pull(world, source: DataSource) -> IngestionRun:
     """Claim-and-run one slot now, as a worker would."""
     return source_pull(org=world.org, run_id=queued(world, source).pk).run
 
 
-def runs(world) -> list[tuple[int, str]]:  # noqa: ANN001
+def runs(world) -> list[tuple[int, str]]:
     with org_scope(world.org):
         return list(IngestionRun.objects.order_by("attempt").values_list("attempt", "status"))
 
 
-def values(world) -> list:  # noqa: ANN001
+def values(world) -> list:
     with org_scope(world.org):
         return sorted(
             MetricValue.objects.filter(kpi__key="deploys").values_list("period_date", "value")
         )
 
 
-def test_a_json_source_is_pulled_into_the_kpi(acme, weekly, server):  # noqa: ANN001
+def test_a_json_source_is_pulled_into_the_kpi(acme, weekly, server):
     base, docs = server
     docs.routes["/deploys"] = (
         200,
@@ -123,7 +123,7 @@ def test_a_json_source_is_pulled_into_the_kpi(acme, weekly, server):  # noqa: AN
     assert again.rows_written == 0 and len(values(acme)) == 2
 
 
-def test_a_csv_upload_source_maps_its_columns(acme, weekly):  # noqa: ANN001
+def test_a_csv_upload_source_maps_its_columns(acme, weekly):
     source = make_source(
         acme, "", kind="csv", records_path="", csv_text="kpi,week,count\ndeploys,2026-11-09,7\n"
     )
@@ -152,7 +152,7 @@ def test_a_csv_upload_source_maps_its_columns(acme, weekly):  # noqa: ANN001
 )
 def test_bad_source_data_fails_the_run_and_writes_nothing(
     acme, weekly, server, status, body, error
-):  # noqa: ANN001, E501
+):  # noqa: E501
     base, docs = server
     docs.routes["/d"] = (status, body)
     source = make_source(acme, f"{base}/d")
@@ -164,7 +164,7 @@ def test_bad_source_data_fails_the_run_and_writes_nothing(
 
 def test_a_server_error_closes_the_attempt_and_queues_the_next_up_to_the_last(
     acme, weekly, server, settings
-):  # noqa: ANN001
+):
     settings.SOURCE_PULL_MAX_ATTEMPTS = 3
     base, docs = server
     docs.routes["/d"] = (500, b"oops")
@@ -181,7 +181,7 @@ def test_a_server_error_closes_the_attempt_and_queues_the_next_up_to_the_last(
     assert source.consecutive_failures == 3 and source.last_status == "failed"
 
 
-def test_the_next_attempt_after_a_server_error_writes_the_values(acme, weekly, server):  # noqa: ANN001
+def test_the_next_attempt_after_a_server_error_writes_the_values(acme, weekly, server):
     base, docs = server
     docs.routes["/d"] = (503, b"busy")
     source = make_source(acme, f"{base}/d")
@@ -196,7 +196,7 @@ def test_the_next_attempt_after_a_server_error_writes_the_values(acme, weekly, s
 
 def test_a_source_failing_three_times_running_is_flagged_to_its_data_owner(
     acme, weekly, server, django_capture_on_commit_callbacks
-):  # noqa: ANN001
+):
     base, docs = server
     docs.routes["/d"] = (200, b"{bad")
     source = make_source(acme, f"{base}/d")
@@ -207,7 +207,7 @@ def test_a_source_failing_three_times_running_is_flagged_to_its_data_owner(
     assert len(flagged) == 1 and flagged[0].to == [acme.lead.user.email]
 
 
-def test_the_auth_header_is_sent_and_never_shown(acme, weekly, server, client_for):  # noqa: ANN001
+def test_the_auth_header_is_sent_and_never_shown(acme, weekly, server, client_for):
     base, docs = server
     docs.routes["/d"] = (200, b'{"data": []}')
     source = make_source(acme, f"{base}/d")
@@ -220,7 +220,7 @@ def test_the_auth_header_is_sent_and_never_shown(acme, weekly, server, client_fo
     assert source.auth_header == "Token s3cret"
 
 
-def test_claiming_due_sources_twice_pulls_once(acme, weekly, server):  # noqa: ANN001
+def test_claiming_due_sources_twice_pulls_once(acme, weekly, server):
     base, _ = server
     source = make_source(acme, f"{base}/d")
     slot = source.next_run_at
@@ -236,7 +236,7 @@ def test_claiming_due_sources_twice_pulls_once(acme, weekly, server):  # noqa: A
     assert (run.slot, run.attempt, run.status, run.started_at) == (slot, 1, "queued", None)
 
 
-def test_a_pull_delivered_twice_runs_once(acme, weekly, server):  # noqa: ANN001
+def test_a_pull_delivered_twice_runs_once(acme, weekly, server):
     base, docs = server
     docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
     source = make_source(acme, f"{base}/d")
@@ -246,7 +246,7 @@ def test_a_pull_delivered_twice_runs_once(acme, weekly, server):  # noqa: ANN001
     assert docs.hits == ["/d"] and runs(acme) == [(1, "ok")]
 
 
-def test_a_pull_of_another_organisations_run_does_nothing(acme, globex, weekly, server):  # noqa: ANN001
+def test_a_pull_of_another_organisations_run_does_nothing(acme, globex, weekly, server):
     base, docs = server
     docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
     run = queued(acme, make_source(acme, f"{base}/d"))
@@ -254,7 +254,7 @@ def test_a_pull_of_another_organisations_run_does_nothing(acme, globex, weekly, 
     assert docs.hits == [] and runs(acme) == [(1, "queued")]
 
 
-def test_the_sweep_hands_out_again_a_run_the_broker_lost(acme, weekly, server, settings):  # noqa: ANN001
+def test_the_sweep_hands_out_again_a_run_the_broker_lost(acme, weekly, server, settings):
     settings.SOURCE_REQUEUE_AFTER = 180
     run = queued(acme, make_source(acme, f"{server[0]}/d"))
     assert runs_sweep(now=run.due_at + dt.timedelta(seconds=60)) == []  # may still be on its way
@@ -266,7 +266,7 @@ def test_the_sweep_hands_out_again_a_run_the_broker_lost(acme, weekly, server, s
 
 def test_the_sweep_closes_a_run_whose_worker_was_lost_and_queues_attempt_two(
     acme, weekly, server, settings
-):  # noqa: ANN001
+):
     settings.TASK_LOST_AFTER = 55
     base, docs = server
     docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
@@ -285,7 +285,7 @@ def test_the_sweep_closes_a_run_whose_worker_was_lost_and_queues_attempt_two(
     assert values(acme) == [(dt.date(2026, 11, 9), 12.0)]
 
 
-def test_a_lost_last_attempt_is_closed_and_not_retried(acme, weekly, server, settings):  # noqa: ANN001
+def test_a_lost_last_attempt_is_closed_and_not_retried(acme, weekly, server, settings):
     settings.TASK_LOST_AFTER, settings.SOURCE_PULL_MAX_ATTEMPTS = 55, 2
     source = make_source(acme, f"{server[0]}/d")
     started = timezone.now()
@@ -294,7 +294,7 @@ def test_a_lost_last_attempt_is_closed_and_not_retried(acme, weekly, server, set
     assert runs(acme) == [(2, "failed")]
 
 
-def test_a_rerun_of_work_a_lost_attempt_finished_writes_no_value_twice(acme, weekly, server):  # noqa: ANN001
+def test_a_rerun_of_work_a_lost_attempt_finished_writes_no_value_twice(acme, weekly, server):
     base, docs = server
     docs.routes["/d"] = (200, json.dumps({"data": [DEPLOYS_9]}).encode())
     source = make_source(acme, f"{base}/d")
@@ -304,7 +304,7 @@ def test_a_rerun_of_work_a_lost_attempt_finished_writes_no_value_twice(acme, wee
         assert MetricValue.objects.filter(kpi__key="deploys").count() == 1
 
 
-def test_sources_reject_a_bad_schedule_and_a_missing_url(acme):  # noqa: ANN001
+def test_sources_reject_a_bad_schedule_and_a_missing_url(acme):
     with pytest.raises(ValidationError) as error:
         make_source(acme, "http://127.0.0.1:1/x", interval_minutes=None, cron="every monday")
     assert "cron" in error.value.message_dict
@@ -313,7 +313,7 @@ def test_sources_reject_a_bad_schedule_and_a_missing_url(acme):  # noqa: ANN001
     assert "url" in error.value.message_dict
 
 
-def test_only_admins_manage_sources(acme):  # noqa: ANN001
+def test_only_admins_manage_sources(acme):
     from django.core.exceptions import PermissionDenied
 
     with pytest.raises(PermissionDenied):
@@ -328,7 +328,7 @@ def test_only_admins_manage_sources(acme):  # noqa: ANN001
         )
 
 
-def test_a_cron_schedule_follows_the_organisations_time_zone(acme):  # noqa: ANN001
+def test_a_cron_schedule_follows_the_organisations_time_zone(acme):
     from metrics.sources import next_run_after
 
     acme.org.timezone = "Europe/Berlin"
@@ -338,7 +338,7 @@ def test_a_cron_schedule_follows_the_organisations_time_zone(acme):  # noqa: ANN
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_at_the_same_moment_queue_one_next_attempt(acme, weekly, server, settings):  # noqa: ANN001
+def test_two_sweeps_at_the_same_moment_queue_one_next_attempt(acme, weekly, server, settings):
     settings.TASK_LOST_AFTER = 55
     source = make_source(acme, f"{server[0]}/d")
     started = timezone.now()

@@ -4,14 +4,14 @@ from metrics.models import MetricValue, Target
 from perfmgmt.tenancy import org_scope
 
 
-def test_the_kpi_page_shows_values_targets_and_links(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_kpi_page_shows_values_targets_and_links(acme, acme_cascade, client_for):
     page = client_for(acme.viewer).get(f"/o/acme/kpis/{acme_cascade.kpi.pk}/").content.decode()
     assert acme_cascade.kpi.name in page
     assert "<td>1 Jun 2026</td><td>95</td>" in page
     assert "Record a value" not in page  # a viewer reads only
 
 
-def test_the_data_owner_records_a_value_through_the_form(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_data_owner_records_a_value_through_the_form(acme, acme_cascade, client_for):
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/values/new/"
     response = client_for(acme.lead).post(
         url, {"period_date": "2026-08-14", "value": "88.5", "confidence": "reconciled"}
@@ -26,7 +26,7 @@ def test_the_data_owner_records_a_value_through_the_form(acme, acme_cascade, cli
     )
 
 
-def test_a_value_form_rejects_nan_and_writes_nothing(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_value_form_rejects_nan_and_writes_nothing(acme, acme_cascade, client_for):
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/values/new/"
     for bad in ("nan", "inf", "1e400", "abc"):
         response = client_for(acme.lead).post(
@@ -38,7 +38,7 @@ def test_a_value_form_rejects_nan_and_writes_nothing(acme, acme_cascade, client_
         assert MetricValue.objects.count() == 1
 
 
-def test_a_value_with_an_absurd_date_names_the_date(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_value_with_an_absurd_date_names_the_date(acme, acme_cascade, client_for):
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/values/new/"
     response = client_for(acme.lead).post(
         url, {"period_date": "1700-01-01", "value": "1", "confidence": "reconciled"}
@@ -47,12 +47,12 @@ def test_a_value_with_an_absurd_date_names_the_date(acme, acme_cascade, client_f
     assert "period_date" in response.context["form"].errors
 
 
-def test_a_viewer_cannot_record_values(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_viewer_cannot_record_values(acme, acme_cascade, client_for):
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/values/new/"
     assert client_for(acme.viewer).get(url).status_code == 403
 
 
-def test_finance_sets_a_target_through_the_form(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_finance_sets_a_target_through_the_form(acme, acme_cascade, client_for):
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/target/"
     response = client_for(acme.finance).post(url, {"period": "quarter:2027-01-01", "value": "120"})
     assert response.status_code == 302
@@ -61,7 +61,7 @@ def test_finance_sets_a_target_through_the_form(acme, acme_cascade, client_for):
     assert (target.value, target.green_threshold, target.amber_threshold) == (120, 120, 108)
 
 
-def test_a_kpi_edit_keeps_the_key_unique(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_kpi_edit_keeps_the_key_unique(acme, acme_cascade, client_for):
     from tests.factories import KpiFactory
 
     other = KpiFactory(organization=acme.org, key="taken", objective=acme_cascade.objective)

@@ -11,7 +11,7 @@ from perfmgmt.tenancy import org_scope
 from tests.factories import ObjectiveFactory, PriorityFactory, UserFactory
 
 
-def priority_fields(owner, **overrides):  # noqa: ANN001, ANN003, ANN201
+def priority_fields(owner, **overrides):
     return {
         "title": "Grow revenue",
         "perspective": "financial",
@@ -25,7 +25,7 @@ def priority_fields(owner, **overrides):  # noqa: ANN001, ANN003, ANN201
     }
 
 
-def test_an_executive_creates_a_priority(acme):  # noqa: ANN001
+def test_an_executive_creates_a_priority(acme):
     priority = priority_create(
         org=acme.org, actor=acme.executive, **priority_fields(acme.executive.user)
     )
@@ -35,20 +35,20 @@ def test_an_executive_creates_a_priority(acme):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["lead", "member", "viewer", "finance"])
-def test_only_admins_and_executives_create_priorities(acme, role):  # noqa: ANN001
+def test_only_admins_and_executives_create_priorities(acme, role):
     with pytest.raises(PermissionDenied):
         priority_create(org=acme.org, actor=getattr(acme, role), **priority_fields(acme.admin.user))
     with org_scope(acme.org):
         assert not StrategicPriority.objects.exists()
 
 
-def test_a_priority_owner_must_belong_to_the_organisation(acme, globex):  # noqa: ANN001
+def test_a_priority_owner_must_belong_to_the_organisation(acme, globex):
     with pytest.raises(ValidationError) as error:
         priority_create(org=acme.org, actor=acme.admin, **priority_fields(globex.admin.user))
     assert "owner" in error.value.message_dict
 
 
-def test_a_priority_horizon_must_end_after_it_starts(acme):  # noqa: ANN001
+def test_a_priority_horizon_must_end_after_it_starts(acme):
     with pytest.raises(ValidationError):
         priority_create(
             org=acme.org,
@@ -57,13 +57,13 @@ def test_a_priority_horizon_must_end_after_it_starts(acme):  # noqa: ANN001
         )
 
 
-def test_an_actor_from_another_organisation_is_refused(acme, globex):  # noqa: ANN001
+def test_an_actor_from_another_organisation_is_refused(acme, globex):
     with pytest.raises(ValidationError) as error:
         priority_create(org=acme.org, actor=globex.admin, **priority_fields(acme.admin.user))
     assert "actor" in error.value.message_dict
 
 
-def new_objective(world, actor, **overrides):  # noqa: ANN001, ANN003, ANN201
+def new_objective(world, actor, **overrides):
     fields = {
         "title": "Build pipeline",
         "team": world.sales,
@@ -76,7 +76,7 @@ def new_objective(world, actor, **overrides):  # noqa: ANN001, ANN003, ANN201
     return objective_create(org=world.org, actor=actor, **fields)
 
 
-def test_a_quarterly_objective_gets_its_fiscal_quarter(acme):  # noqa: ANN001
+def test_a_quarterly_objective_gets_its_fiscal_quarter(acme):
     objective = new_objective(acme, acme.admin)
     assert (objective.period_start, objective.period_end) == (
         dt.date(2026, 10, 1),
@@ -84,7 +84,7 @@ def test_a_quarterly_objective_gets_its_fiscal_quarter(acme):  # noqa: ANN001
     )
 
 
-def test_quarters_follow_the_fiscal_year_start(acme):  # noqa: ANN001
+def test_quarters_follow_the_fiscal_year_start(acme):
     acme.org.fiscal_year_start_month = 4
     acme.org.save()
     objective = new_objective(acme, acme.admin, period_date=dt.date(2027, 2, 10))
@@ -94,12 +94,12 @@ def test_quarters_follow_the_fiscal_year_start(acme):  # noqa: ANN001
     )
 
 
-def test_a_lead_plans_objectives_for_their_own_team(acme):  # noqa: ANN001
+def test_a_lead_plans_objectives_for_their_own_team(acme):
     objective = new_objective(acme, acme.lead)
     assert objective.team == acme.sales
 
 
-def test_a_lead_cannot_plan_for_another_team(acme):  # noqa: ANN001
+def test_a_lead_cannot_plan_for_another_team(acme):
     with pytest.raises(PermissionDenied):
         new_objective(acme, acme.lead, team=acme.support)
     with org_scope(acme.org):
@@ -107,12 +107,12 @@ def test_a_lead_cannot_plan_for_another_team(acme):  # noqa: ANN001
 
 
 @pytest.mark.parametrize("role", ["member", "viewer", "finance"])
-def test_members_viewers_and_finance_do_not_plan_objectives(acme, role):  # noqa: ANN001
+def test_members_viewers_and_finance_do_not_plan_objectives(acme, role):
     with pytest.raises(PermissionDenied):
         new_objective(acme, getattr(acme, role))
 
 
-def test_a_lead_cannot_move_another_teams_objective_into_their_team(acme):  # noqa: ANN001
+def test_a_lead_cannot_move_another_teams_objective_into_their_team(acme):
     theirs = ObjectiveFactory(organization=acme.org, team=acme.support, owner=acme.admin.user)
     with pytest.raises(PermissionDenied):
         objective_update(
@@ -128,48 +128,48 @@ def test_a_lead_cannot_move_another_teams_objective_into_their_team(acme):  # no
         )
 
 
-def test_an_objective_cannot_use_another_organisations_team(acme, globex):  # noqa: ANN001
+def test_an_objective_cannot_use_another_organisations_team(acme, globex):
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, team=globex.sales)
     assert "team" in error.value.message_dict
 
 
-def test_an_objective_cannot_align_to_another_organisations_priority(acme, globex):  # noqa: ANN001
+def test_an_objective_cannot_align_to_another_organisations_priority(acme, globex):
     foreign = PriorityFactory(organization=globex.org, owner=globex.admin.user)
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, priority=foreign)
     assert "priority" in error.value.message_dict
 
 
-def test_an_objective_owner_must_be_a_member(acme):  # noqa: ANN001
+def test_an_objective_owner_must_be_a_member(acme):
     stranger = UserFactory()
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, owner=stranger)
     assert "owner" in error.value.message_dict
 
 
-def test_a_sub_objective_inherits_its_parents_priority(acme):  # noqa: ANN001
+def test_a_sub_objective_inherits_its_parents_priority(acme):
     parent = new_objective(acme, acme.admin, period_kind="year")
     child = new_objective(acme, acme.admin, priority=None, parent=parent)
     assert child.priority == parent.priority
     assert child.parent == parent
 
 
-def test_a_sub_objective_cannot_serve_a_different_priority(acme):  # noqa: ANN001
+def test_a_sub_objective_cannot_serve_a_different_priority(acme):
     parent = new_objective(acme, acme.admin, period_kind="year")
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, parent=parent)  # a fresh, different priority
     assert "priority" in error.value.message_dict
 
 
-def test_a_sub_objective_lies_within_its_parents_period(acme):  # noqa: ANN001
+def test_a_sub_objective_lies_within_its_parents_period(acme):
     parent = new_objective(acme, acme.admin, period_kind="quarter")
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, priority=None, parent=parent, period_kind="year")
     assert "period_kind" in error.value.message_dict
 
 
-def test_the_cascade_cannot_loop(acme):  # noqa: ANN001
+def test_the_cascade_cannot_loop(acme):
     top = new_objective(acme, acme.admin, period_kind="year")
     child = new_objective(acme, acme.admin, priority=None, parent=top, period_kind="year")
     with pytest.raises(ValidationError) as error:
@@ -188,7 +188,7 @@ def test_the_cascade_cannot_loop(acme):  # noqa: ANN001
     assert "parent" in error.value.message_dict
 
 
-def test_an_objective_needs_a_priority_or_a_parent(acme):  # noqa: ANN001
+def test_an_objective_needs_a_priority_or_a_parent(acme):
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, priority=None)
     assert "priority" in error.value.message_dict

@@ -27,13 +27,13 @@ def gunicorn() -> Iterator[tuple[str, int]]:
 
 
 @pytest.fixture
-def django_server(live_server) -> tuple[str, int]:  # noqa: ANN001
+def django_server(live_server) -> tuple[str, int]:
     url = urlsplit(live_server.url)
     return url.hostname, url.port
 
 
 @pytest.fixture(params=["django", "gunicorn"])
-def server(request) -> tuple[str, int]:  # noqa: ANN001
+def server(request) -> tuple[str, int]:
     return request.getfixturevalue("django_server" if request.param == "django" else "gunicorn")
 
 
@@ -46,7 +46,7 @@ OVERSIZE_HEADERS = {
 TOO_LARGE = {"detail": "The request body exceeds 16777216 bytes."}
 
 
-def test_an_announced_oversize_body_is_refused_before_it_is_sent(gunicorn) -> None:  # noqa: ANN001
+def test_an_announced_oversize_body_is_refused_before_it_is_sent(gunicorn) -> None:
     # Only the headers go out: had anything waited for the 32 MiB, this would time out.
     conn = http.client.HTTPConnection(*gunicorn, timeout=5)
     conn.putrequest("POST", BULK)
@@ -60,7 +60,7 @@ def test_an_announced_oversize_body_is_refused_before_it_is_sent(gunicorn) -> No
     conn.close()
 
 
-def test_an_oversize_body_with_an_idempotency_key_is_a_json_413(django_server) -> None:  # noqa: ANN001
+def test_an_oversize_body_with_an_idempotency_key_is_a_json_413(django_server) -> None:
     # Django's own server reads (and drops) an unread body before it answers, so send it all.
     conn = http.client.HTTPConnection(*django_server, timeout=30)
     conn.request("POST", BULK, body=b" " * (32 * 1024 * 1024), headers=OVERSIZE_HEADERS)
@@ -70,7 +70,7 @@ def test_an_oversize_body_with_an_idempotency_key_is_a_json_413(django_server) -
     conn.close()
 
 
-def test_a_chunked_body_is_refused_with_411(server) -> None:  # noqa: ANN001
+def test_a_chunked_body_is_refused_with_411(server) -> None:
     body = json.dumps({"values": []}).encode()
     request = (
         f"POST {BULK} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"

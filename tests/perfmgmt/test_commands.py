@@ -9,7 +9,7 @@ from perfmgmt.tenancy import org_scope
 
 
 @pytest.mark.django_db
-def test_createorg_makes_an_organisation_with_its_admin(capsys):  # noqa: ANN001
+def test_createorg_makes_an_organisation_with_its_admin(capsys):
     call_command("createorg", "Initech", "--admin", "bill", "--timezone", "Europe/Paris")
     org = Organization.objects.get(slug="initech")
     with org_scope(org):

@@ -29,7 +29,7 @@ UNSCOPED = {
 }
 
 
-def walk(patterns, prefix: str = ""):  # noqa: ANN001, ANN201
+def walk(patterns, prefix: str = ""):
     for entry in patterns:
         route = prefix + str(entry.pattern)
         if isinstance(entry, URLResolver):
@@ -54,7 +54,7 @@ def fill(route: str, org_slug: str, objects: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def acme_objects(acme, acme_cascade) -> dict[str, str]:  # noqa: ANN001
+def acme_objects(acme, acme_cascade) -> dict[str, str]:
     key, _ = api_key_create(org=acme.org, actor=acme.admin, name="walk")
     meeting = meeting_create(
         org=acme.org, actor=acme.admin, kind="monthly", held_on=dt.date(2026, 11, 20)
@@ -103,7 +103,7 @@ def test_every_pattern_is_scoped_or_listed_with_a_reason():
     assert unlisted == []
 
 
-def test_an_outsider_gets_404_on_every_org_url(acme_objects, globex, client_for):  # noqa: ANN001
+def test_an_outsider_gets_404_on_every_org_url(acme_objects, globex, client_for):
     client = client_for(globex.admin)
     routes = [r for r in all_routes() if "<slug:org_slug>" in r]
     assert len(routes) >= 9
@@ -116,7 +116,7 @@ def test_an_outsider_gets_404_on_every_org_url(acme_objects, globex, client_for)
             )
 
 
-def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):  # noqa: ANN001
+def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):
     """A member of B who puts A's object ids under B's own slug sees nothing either."""
     client = client_for(globex.admin)
     routes = [
@@ -136,7 +136,7 @@ def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):  
             )
 
 
-def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):  # noqa: ANN001
+def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):
     """The walk is only meaningful if the URLs it fills are real pages for an insider."""
     client = client_for(acme.admin)
     for route in all_routes():
@@ -147,7 +147,7 @@ def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):  # noq
         assert client.get(url).status_code in (200, 405), url
 
 
-def test_an_anonymous_visitor_is_sent_to_log_in(acme_objects, client):  # noqa: ANN001
+def test_an_anonymous_visitor_is_sent_to_log_in(acme_objects, client):
     for route in all_routes():
         if "<slug:org_slug>" not in route:
             continue
@@ -159,7 +159,7 @@ def test_an_anonymous_visitor_is_sent_to_log_in(acme_objects, client):  # noqa: 
             assert response["Location"].startswith("/accounts/login/")
 
 
-def test_an_api_key_of_another_organisation_gets_404_everywhere(acme_objects, globex):  # noqa: ANN001
+def test_an_api_key_of_another_organisation_gets_404_everywhere(acme_objects, globex):
     _, secret = api_key_create(
         org=globex.org, actor=globex.admin, name="outsider", scope="read_write"
     )

@@ -43,14 +43,14 @@ def test_safe_next_refuses_plain_http_on_a_secure_request() -> None:
 
 
 @pytest.mark.parametrize("candidate", UNSAFE)
-def test_the_pin_post_never_leaves_the_site(acme, acme_cascade, client_for, candidate):  # noqa: ANN001, ANN201, E501
+def test_the_pin_post_never_leaves_the_site(acme, acme_cascade, client_for, candidate):  # noqa: E501
     kpi = KpiFactory(organization=acme.org, objective=acme_cascade.objective)
     response = client_for(acme.member).post(f"/o/acme/kpis/{kpi.pk}/pin/", {"next": candidate})
     assert response.status_code == 302
     assert response["Location"] == "/o/acme/dashboard/"
 
 
-def test_the_pin_post_returns_to_the_page_it_came_from(acme, acme_cascade, client_for) -> None:  # noqa: ANN001
+def test_the_pin_post_returns_to_the_page_it_came_from(acme, acme_cascade, client_for) -> None:
     kpi = KpiFactory(organization=acme.org, objective=acme_cascade.objective)
     response = client_for(acme.member).post(
         f"/o/acme/kpis/{kpi.pk}/pin/", {"next": "/o/acme/dashboard/?view=executive"}
@@ -59,7 +59,7 @@ def test_the_pin_post_returns_to_the_page_it_came_from(acme, acme_cascade, clien
 
 
 @pytest.fixture
-def action(acme) -> ActionItem:  # noqa: ANN001
+def action(acme) -> ActionItem:
     with org_scope(acme.org):
         return services.action_create(
             org=acme.org,
@@ -72,7 +72,7 @@ def action(acme) -> ActionItem:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("candidate", UNSAFE)
-def test_the_action_status_post_never_leaves_the_site(acme, action, client_for, candidate):  # noqa: ANN001, ANN201, E501
+def test_the_action_status_post_never_leaves_the_site(acme, action, client_for, candidate):  # noqa: E501
     response = client_for(acme.member).post(
         f"/o/acme/actions/{action.pk}/status/", {"status": "done", "next": candidate}
     )

@@ -12,7 +12,7 @@ from perfmgmt.tenancy import org_scope
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+def demo(django_db_setup, django_db_blocker):
     """Seed once for the module (it takes seconds) and clean up afterwards."""
     with django_db_blocker.unblock():
         call_command("seed_demo")
@@ -24,7 +24,7 @@ def demo(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
 
 
 @pytest.mark.django_db
-def test_the_demo_has_a_realistic_cascade(demo):  # noqa: ANN001
+def test_the_demo_has_a_realistic_cascade(demo):
     with org_scope(demo):
         assert StrategicPriority.objects.count() == 4
         assert set(StrategicPriority.objects.values_list("perspective", flat=True)) == {
@@ -48,7 +48,7 @@ def test_the_demo_has_a_realistic_cascade(demo):  # noqa: ANN001
 
 
 @pytest.mark.django_db
-def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):  # noqa: ANN001
+def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):
     from django.contrib.auth import get_user_model
 
     from reviews.models import ReviewMeeting
@@ -64,13 +64,13 @@ def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):  # no
 
 
 @pytest.mark.django_db
-def test_every_demo_role_can_log_in(demo):  # noqa: ANN001
+def test_every_demo_role_can_log_in(demo):
     for username in ("admin", "ceo", "cfo", "lead", "member", "viewer", "globex", "consultant"):
         assert authenticate(username=username, password="perfmgmt-demo") is not None, username
 
 
 @pytest.mark.django_db
-def test_seeding_again_with_if_empty_changes_nothing(demo):  # noqa: ANN001
+def test_seeding_again_with_if_empty_changes_nothing(demo):
     with org_scope(demo):
         before = MetricValue.objects.count()
     call_command("seed_demo", if_empty=True)
@@ -80,14 +80,14 @@ def test_seeding_again_with_if_empty_changes_nothing(demo):  # noqa: ANN001
 
 
 @pytest.mark.django_db
-def test_the_globex_admin_gets_404_on_acme(demo, client):  # noqa: ANN001
+def test_the_globex_admin_gets_404_on_acme(demo, client):
     client.login(username="globex", password="perfmgmt-demo")
     assert client.get("/o/acme/").status_code == 404
     assert client.get("/o/globex/").status_code == 200
 
 
 @pytest.mark.django_db
-def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
+def test_each_demo_role_sees_at_most_seven_key_metrics(demo):
     from perfmgmt.models import Membership
     from reviews.dashboards import dashboard_get, default_view
 
@@ -102,7 +102,7 @@ def test_each_demo_role_sees_at_most_seven_key_metrics(demo):  # noqa: ANN001
             assert card.status.rag == _rag_read_directly(demo, card.status.kpi), card.status.kpi
 
 
-def _rag_read_directly(org, kpi) -> str:  # noqa: ANN001
+def _rag_read_directly(org, kpi) -> str:
     """The RAG of a KPI worked out from its rows, one plain query at a time."""
     from metrics.models import Target
 
@@ -122,7 +122,7 @@ def _rag_read_directly(org, kpi) -> str:  # noqa: ANN001
 
 
 @pytest.mark.django_db
-def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):  # noqa: ANN001
+def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):
     import datetime as dt
 
     from django.core import mail

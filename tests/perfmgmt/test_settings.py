@@ -43,7 +43,7 @@ def test_production_settings_load_with_every_required_value():
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
-def test_production_refuses_to_start_without(missing):  # noqa: ANN001
+def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = load_settings(env)
     assert result.returncode != 0

@@ -10,14 +10,14 @@ from perfmgmt.services import membership_set
 from perfmgmt.tenancy import org_scope
 
 
-def test_a_tenant_query_without_a_scope_fails_closed(acme_cascade):  # noqa: ANN001
+def test_a_tenant_query_without_a_scope_fails_closed(acme_cascade):
     with pytest.raises(ScopeError):
         list(Kpi.objects.all())
     with pytest.raises(ScopeError):
         StrategicPriority.objects.filter(title__startswith="P").count()
 
 
-def test_a_scope_shows_only_its_own_organisation(acme, acme_cascade, globex_cascade):  # noqa: ANN001
+def test_a_scope_shows_only_its_own_organisation(acme, acme_cascade, globex_cascade):
     with org_scope(acme.org):
         assert list(Kpi.objects.all()) == [acme_cascade.kpi]
 
@@ -27,7 +27,7 @@ def test_org_scope_refuses_a_missing_organisation():
         pass
 
 
-def test_a_user_can_belong_to_two_organisations_and_switch(acme, globex, client_for):  # noqa: ANN001
+def test_a_user_can_belong_to_two_organisations_and_switch(acme, globex, client_for):
     membership_set(org=globex.org, user=acme.executive.user, role=Role.VIEWER)
     client = client_for(acme.executive)
     picker = client.get("/")
@@ -37,12 +37,12 @@ def test_a_user_can_belong_to_two_organisations_and_switch(acme, globex, client_
     assert client.get("/o/globex/").status_code == 200
 
 
-def test_a_user_with_one_organisation_goes_straight_to_it(acme, client_for):  # noqa: ANN001
+def test_a_user_with_one_organisation_goes_straight_to_it(acme, client_for):
     response = client_for(acme.member).get("/")
     assert response.status_code == 302 and response["Location"] == "/o/acme/dashboard/"
 
 
-def test_the_organisation_comes_from_the_url_not_the_session(acme, globex, client_for):  # noqa: ANN001
+def test_the_organisation_comes_from_the_url_not_the_session(acme, globex, client_for):
     client = client_for(acme.admin)
     assert client.get("/o/acme/").status_code == 200
     # Having just visited Acme grants nothing in Globex.
@@ -50,14 +50,14 @@ def test_the_organisation_comes_from_the_url_not_the_session(acme, globex, clien
     assert client.get("/o/no-such-org/").status_code == 404
 
 
-def test_a_membership_is_unique_per_organisation(acme):  # noqa: ANN001
+def test_a_membership_is_unique_per_organisation(acme):
     again = membership_set(org=acme.org, user=acme.member.user, role=Role.LEAD)
     with org_scope(acme.org):
         assert Membership.objects.filter(user=acme.member.user).count() == 1
     assert again.role == Role.LEAD
 
 
-def test_healthz_answers_when_the_database_is_reachable(client, db):  # noqa: ANN001
+def test_healthz_answers_when_the_database_is_reachable(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["status"] in {"ok", "degraded"}

@@ -11,7 +11,7 @@ from reviews.dashboards import dashboard_get, exceptions_get
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
 
-def test_the_executive_dashboard_shows_the_key_metrics(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_executive_dashboard_shows_the_key_metrics(acme, acme_cascade, client_for):
     acme_cascade.kpi.is_key = True
     acme_cascade.kpi.save()
     KpiFactory(organization=acme.org, name="Not key", objective=acme_cascade.objective)
@@ -21,7 +21,7 @@ def test_the_executive_dashboard_shows_the_key_metrics(acme, acme_cascade, clien
     assert "Scorecard" in page
 
 
-def test_more_than_seven_key_metrics_warns_instead_of_truncating(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_more_than_seven_key_metrics_warns_instead_of_truncating(acme, acme_cascade, client_for):
     for i in range(8):
         KpiFactory(
             organization=acme.org, name=f"Key {i}", is_key=True, objective=acme_cascade.objective
@@ -31,7 +31,7 @@ def test_more_than_seven_key_metrics_warns_instead_of_truncating(acme, acme_casc
     assert all(f"Key {i}" in page for i in range(8))
 
 
-def test_a_pin_adds_a_kpi_to_ones_own_dashboard_only(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_a_pin_adds_a_kpi_to_ones_own_dashboard_only(acme, acme_cascade, client_for):
     client = client_for(acme.member)
     kpi = KpiFactory(organization=acme.org, name="Pinned one", objective=acme_cascade.objective)
     response = client.post(f"/o/acme/kpis/{kpi.pk}/pin/", HTTP_HX_REQUEST="true")
@@ -42,7 +42,7 @@ def test_a_pin_adds_a_kpi_to_ones_own_dashboard_only(acme, acme_cascade, client_
     assert "Pinned one" not in client.get("/o/acme/dashboard/?view=executive").content.decode()
 
 
-def test_the_lead_dashboard_shows_this_weeks_checkin_status(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_lead_dashboard_shows_this_weeks_checkin_status(acme, acme_cascade, client_for):
     objective = acme_cascade.objective
     today = timezone.localdate()
     objective.period_start, objective.period_end = (
@@ -56,14 +56,14 @@ def test_the_lead_dashboard_shows_this_weeks_checkin_status(acme, acme_cascade, 
 
 def test_the_dashboard_never_shows_another_organisations_kpis(
     acme, acme_cascade, globex_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     globex_cascade.kpi.is_key = True
     globex_cascade.kpi.save()
     page = client_for(acme.executive).get("/o/acme/dashboard/").content.decode()
     assert globex_cascade.kpi.name not in page
 
 
-def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_cascade):  # noqa: ANN001
+def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_cascade):
     today = timezone.localdate()
     span = {
         "period_start": today - dt.timedelta(days=200),
@@ -88,7 +88,7 @@ def test_exceptions_list_red_twice_off_stale_and_low_confidence(acme, acme_casca
     assert ("red", acme_cascade.kpi.name) not in kinds  # amber is not an exception
 
 
-def test_each_exception_links_to_the_kpi_and_to_what_its_owner_owns(acme, acme_cascade, client_for):  # noqa: ANN001, E501
+def test_each_exception_links_to_the_kpi_and_to_what_its_owner_owns(acme, acme_cascade, client_for):  # noqa: E501
     kpi = KpiFactory(
         organization=acme.org,
         name="Churn",
@@ -105,7 +105,7 @@ def test_each_exception_links_to_the_kpi_and_to_what_its_owner_owns(acme, acme_c
     assert f'<option value="{username}" selected>' in explorer.content.decode()
 
 
-def grow(world, cascade, n: int) -> None:  # noqa: ANN001
+def grow(world, cascade, n: int) -> None:
     for i in range(n):
         objective = ObjectiveFactory(
             organization=world.org,
@@ -129,7 +129,7 @@ def grow(world, cascade, n: int) -> None:  # noqa: ANN001
         "/o/acme/exceptions/",
     ],
 )
-def test_dashboards_cost_the_same_queries_at_any_size(acme, acme_cascade, client_for, url):  # noqa: ANN001
+def test_dashboards_cost_the_same_queries_at_any_size(acme, acme_cascade, client_for, url):
     client = client_for(acme.lead)
     grow(acme, acme_cascade, 2)
     with CaptureQueriesContext(connection) as small:
@@ -140,14 +140,14 @@ def test_dashboards_cost_the_same_queries_at_any_size(acme, acme_cascade, client
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
-def test_dashboard_selector_picks_financial_kpis_for_finance(acme, acme_cascade):  # noqa: ANN001
+def test_dashboard_selector_picks_financial_kpis_for_finance(acme, acme_cascade):
     acme_cascade.kpi.is_key = True
     acme_cascade.kpi.save()
     board = dashboard_get(org=acme.org, membership=acme.finance, view="finance")
     assert [c.status.kpi for c in board.cards] == [acme_cascade.kpi]  # its priority is financial
 
 
-def test_finance_sees_a_labelled_trend_forecast(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_finance_sees_a_labelled_trend_forecast(acme, acme_cascade, client_for):
     kpi = acme_cascade.kpi
     kpi.is_key = True
     kpi.save()
@@ -158,7 +158,7 @@ def test_finance_sees_a_labelled_trend_forecast(acme, acme_cascade, client_for):
     assert 'id="attainment-data"' in page
 
 
-def test_a_team_without_key_kpis_shows_its_outcomes_to_the_lead(acme, acme_cascade):  # noqa: ANN001
+def test_a_team_without_key_kpis_shows_its_outcomes_to_the_lead(acme, acme_cascade):
     lead_kpi = KpiFactory(organization=acme.org, kind="lead", objective=acme_cascade.objective)
     board = dashboard_get(org=acme.org, membership=acme.lead, view="lead")
     assert [c.status.kpi for c in board.cards] == [acme_cascade.kpi]
@@ -168,7 +168,7 @@ def test_a_team_without_key_kpis_shows_its_outcomes_to_the_lead(acme, acme_casca
     assert [c.status.kpi for c in board.cards] == [lead_kpi]
 
 
-def test_the_kpi_page_costs_the_same_queries_at_any_history(acme, acme_cascade, client_for):  # noqa: ANN001
+def test_the_kpi_page_costs_the_same_queries_at_any_history(acme, acme_cascade, client_for):
     client = client_for(acme.admin)
     url = f"/o/acme/kpis/{acme_cascade.kpi.pk}/"
     with CaptureQueriesContext(connection) as small:

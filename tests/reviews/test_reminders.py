@@ -19,7 +19,7 @@ FRIDAY_LATE_MORNING = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def running(acme, acme_cascade):  # noqa: ANN001, ANN201
+def running(acme, acme_cascade):
     acme.org.timezone = "Europe/Berlin"
     acme.org.checkin_weekday, acme.org.checkin_hour = 4, 10
     acme.org.save()
@@ -33,7 +33,7 @@ def subjects(to: str) -> list[str]:
     return sorted(m.subject for m in mail.outbox if to in m.to)
 
 
-def test_the_owner_gets_one_checkin_reminder_however_often_it_runs(acme, running):  # noqa: ANN001
+def test_the_owner_gets_one_checkin_reminder_however_often_it_runs(acme, running):
     for _ in range(3):
         reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
     lead = acme.lead.user.email
@@ -42,12 +42,12 @@ def test_the_owner_gets_one_checkin_reminder_however_often_it_runs(acme, running
         assert ReminderDelivery.objects.filter(user=acme.lead.user, kind="checkin").count() == 1
 
 
-def test_nobody_is_reminded_before_the_checkin_hour(acme, running):  # noqa: ANN001
+def test_nobody_is_reminded_before_the_checkin_hour(acme, running):
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING - dt.timedelta(hours=2))
     assert "Weekly check-in due (Acme)" not in subjects(acme.lead.user.email)
 
 
-def test_a_checked_in_owner_is_not_reminded(acme, running, monkeypatch):  # noqa: ANN001
+def test_a_checked_in_owner_is_not_reminded(acme, running, monkeypatch):
     monkeypatch.setattr(timezone, "now", lambda: FRIDAY_LATE_MORNING)
     checkin_submit(
         org=acme.org,
@@ -62,7 +62,7 @@ def test_a_checked_in_owner_is_not_reminded(acme, running, monkeypatch):  # noqa
     assert "Weekly check-in due (Acme)" not in subjects(acme.lead.user.email)
 
 
-def test_a_missing_checkin_is_escalated_to_the_lead_after_the_grace_period(acme, running):  # noqa: ANN001
+def test_a_missing_checkin_is_escalated_to_the_lead_after_the_grace_period(acme, running):
     running.owner = acme.member.user
     running.save()
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
@@ -74,12 +74,12 @@ def test_a_missing_checkin_is_escalated_to_the_lead_after_the_grace_period(acme,
     assert "Weekly check-in due (Acme)" in subjects(acme.member.user.email)
 
 
-def test_stale_kpis_remind_their_data_owner(acme, running):  # noqa: ANN001
+def test_stale_kpis_remind_their_data_owner(acme, running):
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
     assert "KPI values due (Acme)" in subjects(acme.lead.user.email)
 
 
-def test_executives_and_finance_are_reminded_of_the_business_review_once_a_month(acme, running):  # noqa: ANN001
+def test_executives_and_finance_are_reminded_of_the_business_review_once_a_month(acme, running):
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING + dt.timedelta(days=2))
     for person in (acme.executive, acme.finance):
@@ -90,13 +90,13 @@ def test_executives_and_finance_are_reminded_of_the_business_review_once_a_month
     assert not [s for s in subjects(acme.member.user.email) if "business review" in s]
 
 
-def test_reminders_never_cross_organisations(acme, running, globex):  # noqa: ANN001
+def test_reminders_never_cross_organisations(acme, running, globex):
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
     assert all(globex.admin.user.email not in m.to for m in mail.outbox)
 
 
 @pytest.fixture
-def smtp_refusing(settings):  # noqa: ANN001, ANN201
+def smtp_refusing(settings):
     """A real SMTP backend pointed at a port nobody listens on: every send is refused."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -110,7 +110,7 @@ def smtp_refusing(settings):  # noqa: ANN001, ANN201
     return recover
 
 
-def claims(world, **filters) -> list[tuple]:  # noqa: ANN001, ANN003
+def claims(world, **filters) -> list[tuple]:
     with org_scope(world.org):
         return list(
             ReminderDelivery.objects.filter(**filters).values_list(
@@ -121,7 +121,7 @@ def claims(world, **filters) -> list[tuple]:  # noqa: ANN001, ANN003
 
 def test_a_reminder_the_mail_server_refused_is_sent_once_on_a_later_run(
     acme, running, smtp_refusing
-):  # noqa: ANN001
+):
     assert reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING) == 0
     failed = claims(acme, user=acme.lead.user)
     # Claimed but unsent, released for the next run, with the reason on record.
@@ -145,14 +145,14 @@ def test_a_reminder_the_mail_server_refused_is_sent_once_on_a_later_run(
 
 def test_a_mail_server_that_is_down_is_tried_once_per_run_not_once_per_person(
     acme, running, smtp_refusing
-):  # noqa: ANN001
+):
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
     # The first refusal marks email down for this run: the others wait, unclaimed.
     with org_scope(acme.org):
         assert ReminderDelivery.objects.count() == 1
 
 
-def test_a_reminder_is_given_up_after_the_last_attempt(acme, running, smtp_refusing, settings):  # noqa: ANN001
+def test_a_reminder_is_given_up_after_the_last_attempt(acme, running, smtp_refusing, settings):
     settings.REMINDER_MAX_ATTEMPTS = 2
     for _ in range(4):
         reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING)
@@ -169,7 +169,7 @@ def test_a_reminder_is_given_up_after_the_last_attempt(acme, running, smtp_refus
         assert sorted(sent.values_list("kind", flat=True)) == ["mbr", "mbr"]  # never tried before
 
 
-def test_a_reminder_another_worker_is_sending_is_not_sent_again(acme, running, settings):  # noqa: ANN001
+def test_a_reminder_another_worker_is_sending_is_not_sent_again(acme, running, settings):
     settings.TASK_LOST_AFTER = 55
     with org_scope(acme.org):
         held = ReminderDelivery.objects.create(
@@ -194,7 +194,7 @@ def test_a_reminder_another_worker_is_sending_is_not_sent_again(acme, running, s
     assert held.attempts == 2 and held.sent_at is not None
 
 
-def test_a_failed_source_notice_is_resent_as_stored(acme, running, smtp_refusing):  # noqa: ANN001
+def test_a_failed_source_notice_is_resent_as_stored(acme, running, smtp_refusing):
     source = source_save(
         org=acme.org,
         actor=acme.admin,

@@ -16,7 +16,7 @@ class CheckInFactory(ScopedFactory):
     confidence = 7
 
 
-def test_an_objective_without_this_weeks_checkin_is_missing(acme, acme_cascade):  # noqa: ANN001
+def test_an_objective_without_this_weeks_checkin_is_missing(acme, acme_cascade):
     week = dt.date(2026, 6, 1)
     other = ObjectiveFactory(organization=acme.org, team=acme.support, owner=acme.admin.user)
     CheckInFactory(organization=acme.org, objective=other, week_start=week, author=acme.admin.user)
@@ -24,18 +24,18 @@ def test_an_objective_without_this_weeks_checkin_is_missing(acme, acme_cascade):
     assert missing == [acme_cascade.objective]
 
 
-def test_objectives_outside_their_period_are_not_missing(acme, acme_cascade):  # noqa: ANN001
+def test_objectives_outside_their_period_are_not_missing(acme, acme_cascade):
     assert list(objectives_missing_checkin(org=acme.org, week_start=dt.date(2027, 6, 7))) == []
 
 
-def test_missing_checkins_never_cross_organisations(acme, acme_cascade, globex_cascade):  # noqa: ANN001
+def test_missing_checkins_never_cross_organisations(acme, acme_cascade, globex_cascade):
     week = dt.date(2026, 6, 1)
     assert list(objectives_missing_checkin(org=acme.org, week_start=week)) == [
         acme_cascade.objective
     ]
 
 
-def test_the_week_follows_the_organisations_time_zone(acme):  # noqa: ANN001
+def test_the_week_follows_the_organisations_time_zone(acme):
     acme.org.timezone = "Pacific/Auckland"
     # Sunday 13:00 UTC is already Monday 02:00 in Auckland: a new week there.
     now = dt.datetime(2026, 11, 22, 13, 0, tzinfo=dt.UTC)

@@ -23,7 +23,7 @@ from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, Ta
 
 
 @pytest.fixture
-def running(acme, acme_cascade):  # noqa: ANN001, ANN201
+def running(acme, acme_cascade):
     """The cascade's objective, made to run through this quarter."""
     objective = acme_cascade.objective
     today = timezone.localdate()
@@ -33,7 +33,7 @@ def running(acme, acme_cascade):  # noqa: ANN001, ANN201
     return objective
 
 
-def submit(world, objective, **overrides):  # noqa: ANN001, ANN003, ANN201
+def submit(world, objective, **overrides):
     fields = {
         "status": "on_track",
         "progress": 40,
@@ -49,7 +49,7 @@ def submit(world, objective, **overrides):  # noqa: ANN001, ANN003, ANN201
     )  # noqa: E501
 
 
-def test_the_lead_checks_in_once_a_week_and_edits_are_audited(acme, running):  # noqa: ANN001
+def test_the_lead_checks_in_once_a_week_and_edits_are_audited(acme, running):
     first = submit(acme, running)
     second = submit(acme, running, confidence=6, next_steps="Call the five biggest accounts")
     assert first.pk == second.pk
@@ -62,21 +62,21 @@ def test_the_lead_checks_in_once_a_week_and_edits_are_audited(acme, running):  #
 @pytest.mark.parametrize(
     ("confidence", "status"), [(4, "on_track"), (0, "at_risk"), (8, "off_track")]
 )
-def test_low_confidence_or_off_track_demands_a_reason(acme, running, confidence, status):  # noqa: ANN001
+def test_low_confidence_or_off_track_demands_a_reason(acme, running, confidence, status):
     with pytest.raises(ValidationError) as error:
         submit(acme, running, confidence=confidence, status=status)
     assert "reason" in error.value.message_dict
     submit(acme, running, confidence=confidence, status=status, reason="Two deals slipped")
 
 
-def test_a_closed_week_is_locked(acme, running):  # noqa: ANN001
+def test_a_closed_week_is_locked(acme, running):
     last_week = current_week(acme.org) - dt.timedelta(days=7)
     with pytest.raises(ValidationError) as error:
         submit(acme, running, week_start=last_week)
     assert "locked" in error.value.message_dict["week_start"][0]
 
 
-def test_a_future_week_or_a_mid_week_date_is_refused(acme, running):  # noqa: ANN001
+def test_a_future_week_or_a_mid_week_date_is_refused(acme, running):
     with pytest.raises(ValidationError):
         submit(acme, running, week_start=current_week(acme.org) + dt.timedelta(days=7))
     with pytest.raises(ValidationError):
@@ -84,17 +84,17 @@ def test_a_future_week_or_a_mid_week_date_is_refused(acme, running):  # noqa: AN
 
 
 @pytest.mark.parametrize("role", ["member", "viewer", "finance", "executive"])
-def test_only_the_owner_or_lead_checks_in(acme, running, role):  # noqa: ANN001
+def test_only_the_owner_or_lead_checks_in(acme, running, role):
     with pytest.raises(PermissionDenied):
         submit(acme, running, actor=getattr(acme, role))
 
 
-def test_a_checkin_on_another_organisations_objective_is_refused(acme, globex_cascade):  # noqa: ANN001
+def test_a_checkin_on_another_organisations_objective_is_refused(acme, globex_cascade):
     with pytest.raises(ValidationError):
         submit(acme, globex_cascade.objective)
 
 
-def test_kpi_values_go_in_with_the_checkin_or_not_at_all(acme, running, acme_cascade):  # noqa: ANN001
+def test_kpi_values_go_in_with_the_checkin_or_not_at_all(acme, running, acme_cascade):
     kpi = acme_cascade.kpi  # monthly, owned by the lead
     submit(acme, running, values=[KpiValueIn(kpi=kpi, value=101.5)])
     with org_scope(acme.org):
@@ -106,7 +106,7 @@ def test_kpi_values_go_in_with_the_checkin_or_not_at_all(acme, running, acme_cas
         assert CheckIn.objects.get().confidence == 7  # the whole check-in was rolled back
 
 
-def test_the_agenda_picks_exactly_the_right_items(acme, running, acme_cascade):  # noqa: ANN001
+def test_the_agenda_picks_exactly_the_right_items(acme, running, acme_cascade):
     today = timezone.localdate()
     quarter = {
         "period_start": today - dt.timedelta(days=400),
@@ -160,7 +160,7 @@ def test_the_agenda_picks_exactly_the_right_items(acme, running, acme_cascade): 
     assert agenda_build(org=acme.org).red_kpis[0]["no_open_action"] is False
 
 
-def test_a_team_review_looks_at_that_team_only(acme, running):  # noqa: ANN001
+def test_a_team_review_looks_at_that_team_only(acme, running):
     other = ObjectiveFactory(
         organization=acme.org,
         team=acme.support,
@@ -173,7 +173,7 @@ def test_a_team_review_looks_at_that_team_only(acme, running):  # noqa: ANN001
     assert titles == [other.title]
 
 
-def test_a_monthly_review_stores_its_agenda(acme, running):  # noqa: ANN001
+def test_a_monthly_review_stores_its_agenda(acme, running):
     meeting = meeting_create(
         org=acme.org, actor=acme.executive, kind="monthly", held_on=timezone.localdate()
     )
@@ -191,7 +191,7 @@ def test_a_monthly_review_stores_its_agenda(acme, running):  # noqa: ANN001
         ("member", "monthly", None, False),
     ],
 )
-def test_who_runs_which_review(acme, role, kind, team, allowed):  # noqa: ANN001
+def test_who_runs_which_review(acme, role, kind, team, allowed):
     kwargs = {
         "org": acme.org,
         "actor": getattr(acme, role),
@@ -206,12 +206,12 @@ def test_who_runs_which_review(acme, role, kind, team, allowed):  # noqa: ANN001
             meeting_create(**kwargs)
 
 
-def test_a_weekly_review_needs_a_team(acme):  # noqa: ANN001
+def test_a_weekly_review_needs_a_team(acme):
     with pytest.raises(ValidationError):
         meeting_create(org=acme.org, actor=acme.admin, kind="weekly", held_on=timezone.localdate())
 
 
-def test_an_assigned_action_appears_in_its_owners_list(acme, running):  # noqa: ANN001
+def test_an_assigned_action_appears_in_its_owners_list(acme, running):
     meeting = meeting_create(
         org=acme.org, actor=acme.executive, kind="monthly", held_on=timezone.localdate()
     )
@@ -229,7 +229,7 @@ def test_an_assigned_action_appears_in_its_owners_list(acme, running):  # noqa: 
     assert what_i_owe(org=acme.org, user=acme.member.user).actions == []
 
 
-def test_an_action_owner_must_be_a_member(acme, globex):  # noqa: ANN001
+def test_an_action_owner_must_be_a_member(acme, globex):
     with pytest.raises(ValidationError) as error:
         action_create(
             org=acme.org,
@@ -241,13 +241,13 @@ def test_an_action_owner_must_be_a_member(acme, globex):  # noqa: ANN001
     assert "owner" in error.value.message_dict
 
 
-def test_the_lead_owes_this_weeks_checkin_until_it_is_done(acme, running):  # noqa: ANN001
+def test_the_lead_owes_this_weeks_checkin_until_it_is_done(acme, running):
     assert [o.pk for o in what_i_owe(org=acme.org, user=acme.lead.user).checkins] == [running.pk]
     submit(acme, running)
     assert what_i_owe(org=acme.org, user=acme.lead.user).checkins == []
 
 
-def test_a_premortem_risk_is_answered_in_the_retrospective(acme, running):  # noqa: ANN001
+def test_a_premortem_risk_is_answered_in_the_retrospective(acme, running):
     risk = risk_add(
         org=acme.org,
         actor=acme.lead,

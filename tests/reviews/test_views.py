@@ -10,7 +10,7 @@ from reviews.models import ActionItem, CheckIn, ReviewMeeting
 
 
 @pytest.fixture
-def running(acme, acme_cascade):  # noqa: ANN001, ANN201
+def running(acme, acme_cascade):
     objective = acme_cascade.objective
     today = timezone.localdate()
     objective.period_start = today - dt.timedelta(days=60)
@@ -19,7 +19,7 @@ def running(acme, acme_cascade):  # noqa: ANN001, ANN201
     return objective
 
 
-def checkin_data(objective, **overrides) -> dict:  # noqa: ANN001
+def checkin_data(objective, **overrides) -> dict:
     prefix = str(objective.pk)
     data = {"status": "on_track", "progress": "30", "confidence": "8", "reason": ""}
     data.update(overrides)
@@ -28,14 +28,14 @@ def checkin_data(objective, **overrides) -> dict:  # noqa: ANN001
 
 def test_the_checkin_page_offers_the_leads_objectives_and_their_kpis(
     acme, running, acme_cascade, client_for
-):  # noqa: ANN001, E501
+):  # noqa: E501
     page = client_for(acme.lead).get("/o/acme/checkins/").content.decode()
     assert running.title in page
     assert f'name="{running.pk}-value_{acme_cascade.kpi.key}"' in page
     assert f'hx-post="/o/acme/checkins/{running.pk}/"' in page
 
 
-def test_an_htmx_checkin_with_low_confidence_asks_why_and_saves_nothing(acme, running, client_for):  # noqa: ANN001, E501
+def test_an_htmx_checkin_with_low_confidence_asks_why_and_saves_nothing(acme, running, client_for):  # noqa: E501
     response = client_for(acme.lead).post(
         f"/o/acme/checkins/{running.pk}/",
         checkin_data(running, confidence="2"),
@@ -48,7 +48,7 @@ def test_an_htmx_checkin_with_low_confidence_asks_why_and_saves_nothing(acme, ru
         assert not CheckIn.objects.exists()
 
 
-def test_an_htmx_checkin_returns_the_card_with_the_new_history(acme, running, client_for):  # noqa: ANN001
+def test_an_htmx_checkin_returns_the_card_with_the_new_history(acme, running, client_for):
     response = client_for(acme.lead).post(
         f"/o/acme/checkins/{running.pk}/",
         checkin_data(running, confidence="3", reason="Two deals slipped"),
@@ -59,19 +59,19 @@ def test_an_htmx_checkin_returns_the_card_with_the_new_history(acme, running, cl
     assert f'id="checkin-{running.pk}"' in body
 
 
-def test_a_plain_post_checkin_redirects(acme, running, client_for):  # noqa: ANN001
+def test_a_plain_post_checkin_redirects(acme, running, client_for):
     response = client_for(acme.lead).post(f"/o/acme/checkins/{running.pk}/", checkin_data(running))
     assert response.status_code == 302
 
 
-def test_a_member_cannot_check_in_for_the_lead(acme, running, client_for):  # noqa: ANN001
+def test_a_member_cannot_check_in_for_the_lead(acme, running, client_for):
     response = client_for(acme.member).post(
         f"/o/acme/checkins/{running.pk}/", checkin_data(running)
     )
     assert response.status_code == 403
 
 
-def test_an_executive_creates_a_monthly_review_and_assigns_an_action(acme, running, client_for):  # noqa: ANN001, E501
+def test_an_executive_creates_a_monthly_review_and_assigns_an_action(acme, running, client_for):  # noqa: E501
     client = client_for(acme.executive)
     response = client.post("/o/acme/reviews/", {"kind": "monthly", "held_on": "2026-11-20"})
     assert response.status_code == 302
@@ -99,14 +99,14 @@ def test_an_executive_creates_a_monthly_review_and_assigns_an_action(acme, runni
     assert action.status == "done"
 
 
-def test_a_member_cannot_create_a_review(acme, client_for):  # noqa: ANN001
+def test_a_member_cannot_create_a_review(acme, client_for):
     response = client_for(acme.member).post(
         "/o/acme/reviews/", {"kind": "monthly", "held_on": "2026-11-20"}
     )
     assert response.status_code == 403
 
 
-def test_the_missing_checkins_page_is_for_leads_and_executives(acme, running, client_for):  # noqa: ANN001
+def test_the_missing_checkins_page_is_for_leads_and_executives(acme, running, client_for):
     assert (
         running.title
         in client_for(acme.executive).get("/o/acme/checkins/missing/").content.decode()
@@ -115,7 +115,7 @@ def test_the_missing_checkins_page_is_for_leads_and_executives(acme, running, cl
     assert client_for(acme.member).get("/o/acme/checkins/missing/").status_code == 403
 
 
-def test_premortem_and_retrospective_side_by_side(acme, running, client_for):  # noqa: ANN001
+def test_premortem_and_retrospective_side_by_side(acme, running, client_for):
     client = client_for(acme.lead)
     client.post(
         f"/o/acme/objectives/{running.pk}/risks/",

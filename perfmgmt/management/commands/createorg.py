@@ -15,7 +15,7 @@ from perfmgmt.services import organization_create
 class Command(BaseCommand):
     help = "Create an organisation with an admin user (created if missing, password printed once)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("name")
         parser.add_argument("--slug", default="")
         parser.add_argument("--timezone", default="UTC")
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", default="")
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, **options) -> None:
         user_model = get_user_model()
         user = user_model.objects.filter(username=options["admin"]).first()
         password = None

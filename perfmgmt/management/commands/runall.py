@@ -22,11 +22,11 @@ from perfmgmt.management.commands.seed_demo import ACME_PEOPLE, DEMO_PASSWORD
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat (the embedded default)."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-seed", action="store_true")
 
-    def handle(self, *args, addrport: str, no_seed: bool, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, addrport: str, no_seed: bool, **options) -> None:
         for folder in ("queue", "processed", "control"):
             (settings.VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)

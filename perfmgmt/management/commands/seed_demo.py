@@ -581,12 +581,12 @@ def _trend(spec: KpiSpec, fraction: float) -> float:
 class Command(BaseCommand):
     help = "Seed the demo organisations (Acme Corp, Globex). With --if-empty, only on first run."
 
-    def add_arguments(self, parser) -> None:  # noqa: ANN001
+    def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the demo already exists."
         )
 
-    def handle(self, *args, if_empty: bool = False, **options) -> None:  # noqa: ANN002, ANN003
+    def handle(self, *args, if_empty: bool = False, **options) -> None:
         if Organization.objects.filter(slug="acme").exists():
             if if_empty:
                 self.stdout.write("Demo data already present; not seeding again.")
@@ -600,7 +600,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo seeded. Every demo user's password: {DEMO_PASSWORD}")
         )
 
-    def _user(self, username: str, first: str, last: str):  # noqa: ANN202
+    def _user(self, username: str, first: str, last: str):
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=username,
@@ -682,7 +682,7 @@ class Command(BaseCommand):
         self._seed_history(org, actor, kpis, rng, today)
         self._seed_reviews(org, memberships, objectives, kpis, rng)
 
-    def _seed_history(self, org, actor, kpis, rng, today) -> None:  # noqa: ANN001
+    def _seed_history(self, org, actor, kpis, rng, today) -> None:
         span_start = today - dt.timedelta(days=730)
         rows: list[RawValue] = []
         for spec in KPIS:
@@ -727,7 +727,7 @@ class Command(BaseCommand):
                 quarter.end + dt.timedelta(days=1), org.fiscal_year_start_month
             )
 
-    def _seed_reviews(self, org, memberships, objectives, kpis, rng) -> None:  # noqa: ANN001
+    def _seed_reviews(self, org, memberships, objectives, kpis, rng) -> None:
         """Eight weeks of check-ins, two past reviews with decisions and actions. The Sales
         objectives stay without this week's check-in, so the lead has something to do."""
         week = current_week(org)
