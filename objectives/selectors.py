@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from objectives.models import Objective, StrategicPriority
 from perfmgmt.models import Organization
@@ -36,3 +37,17 @@ def priority_list(*, org: Organization) -> QuerySet[StrategicPriority]:
 def objective_list(*, org: Organization) -> QuerySet[Objective]:
     with org_scope(org):
         return Objective.objects.select_related("team", "owner", "priority", "parent")
+
+
+def running_q(start: dt.date, end: dt.date | None = None, *, prefix: str = "") -> Q:
+    """The one rule for "an objective running in a window": its period overlaps [start, end]
+    (one day when `end` is None). `prefix` reaches it through a relation ("objective__")."""
+    return Q(**{f"{prefix}period_start__lte": end or start, f"{prefix}period_end__gte": start})
+
+
+def objectives_running(
+    *, org: Organization, start: dt.date, end: dt.date | None = None
+) -> QuerySet[Objective]:
+    """The organisation's objectives running on `start` (or at any time up to `end`)."""
+    with org_scope(org):
+        return objective_list(org=org).filter(running_q(start, end))

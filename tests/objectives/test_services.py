@@ -192,3 +192,26 @@ def test_an_objective_needs_a_priority_or_a_parent(acme):
     with pytest.raises(ValidationError) as error:
         new_objective(acme, acme.admin, priority=None)
     assert "priority" in error.value.message_dict
+
+
+def test_an_objective_runs_in_a_window_it_overlaps_and_only_in_its_organisation(
+    acme, acme_cascade, globex_cascade
+):
+    import datetime as dt
+
+    from objectives.selectors import objectives_running
+
+    objective = acme_cascade.objective
+    objective.period_start, objective.period_end = dt.date(2026, 10, 1), dt.date(2026, 12, 31)
+    objective.save()
+    globex_cascade.objective.period_start = dt.date(2026, 10, 1)
+    globex_cascade.objective.period_end = dt.date(2026, 12, 31)
+    globex_cascade.objective.save()
+
+    def running(start: dt.date, end: dt.date | None = None) -> list:
+        return list(objectives_running(org=acme.org, start=start, end=end))
+
+    assert running(dt.date(2026, 11, 16)) == [objective]
+    assert running(dt.date(2026, 12, 28), dt.date(2027, 1, 3)) == [objective]  # a week across
+    assert running(dt.date(2027, 1, 1)) == []
+    assert running(dt.date(2026, 9, 28), dt.date(2026, 9, 30)) == []
