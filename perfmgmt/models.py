@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,6 +46,21 @@ class Organization(models.Model):
         return self.name
 
 
+_M = TypeVar("_M", bound=models.Model)
+
+# django-scopes builds its manager class inside a factory, where mypy's Django plugin cannot
+# find it; a subclass with a name of its own lets the plugin type every tenant model's manager
+# and the reverse managers (`org.teams`) that hang off it.
+if TYPE_CHECKING:
+    from django_scopes.manager import _ScopedManager  # a name in our stubs (typings/) only
+else:
+    _ScopedManager = type(ScopedManager(organization="organization"))
+
+
+class TenantManager(_ScopedManager[_M]):
+    """Refuses every query unless an organisation scope (or `scopes_disabled()`) is active."""
+
+
 class TenantModel(models.Model):
     """A row owned by one organisation, read only inside that organisation's scope.
 
@@ -56,7 +72,7 @@ class TenantModel(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
 
-    objects = ScopedManager(organization="organization")
+    objects = TenantManager()
 
     class Meta:
         abstract = True
