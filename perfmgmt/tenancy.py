@@ -10,50 +10,59 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django_scopes import scope, scopes_disabled
 
 from perfmgmt.models import Membership, Organization
+from perfmgmt.types import TenantRequest
+
+P = ParamSpec("P")
 
 
 @contextmanager
-def org_scope(org: Organization) -> Iterator[None]:
-    # django-scopes treats organization=None as "no filter"; never let that through.
+def org_scope(org: Organization | None) -> Iterator[None]:
+    # django-scopes treats organization=None as "no filter"; never let that through (the type
+    # admits None because this is the check that catches it).
     if org is None or org.pk is None:
         raise ValueError("org_scope needs a saved organisation")
     with scope(organization=org):
         yield
 
 
-def membership_for(*, org: Organization, user: Any) -> Membership | None:
+def membership_for(*, org: Organization, user: object) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None
     with org_scope(org):
         return Membership.objects.select_related("team", "user").filter(user=user).first()
 
 
-def org_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def org_view(
+    view: Callable[Concatenate[TenantRequest, P], HttpResponse],
+) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
     """Resolve `org_slug`, require a membership, and run the view inside the org scope.
 
     A missing organisation and one the user does not belong to give the same 404.
-    The view receives `request.org` and `request.membership`.
+    The view receives a `TenantRequest`: `request.org` and `request.membership` are set.
     """
 
     @wraps(view)
-    def wrapper(request: HttpRequest, org_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(
+        request: HttpRequest, org_slug: str, *args: P.args, **kwargs: P.kwargs
+    ) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         org = Organization.objects.filter(slug=org_slug).first()
         membership = membership_for(org=org, user=request.user) if org else None
         if org is None or membership is None:
             raise Http404("No such organisation.")
-        request.org = org  # type: ignore[attr-defined]
-        request.membership = membership  # type: ignore[attr-defined]
+        tenant_request = cast(TenantRequest, request)
+        tenant_request.org = org
+        tenant_request.membership = membership
         with org_scope(org):
-            return view(request, *args, **kwargs)
+            return view(tenant_request, *args, **kwargs)
 
     return wrapper
 
