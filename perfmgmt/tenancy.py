@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, cast
+from typing import Concatenate, ParamSpec, cast
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django_scopes import scope, scopes_disabled
@@ -32,8 +33,8 @@ def org_scope(org: Organization | None) -> Iterator[None]:
         yield
 
 
-def membership_for(*, org: Organization, user: object) -> Membership | None:
-    if not getattr(user, "is_authenticated", False):
+def membership_for(*, org: Organization, user: User | AnonymousUser) -> Membership | None:
+    if isinstance(user, AnonymousUser):
         return None
     with org_scope(org):
         return Membership.objects.select_related("team", "user").filter(user=user).first()

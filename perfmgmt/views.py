@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
-from django.forms import BaseForm, Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
@@ -22,11 +22,13 @@ from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
 from perfmgmt.services import api_key_create, organization_settings_update
 from perfmgmt.services import api_key_revoke as revoke_key
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import AuthenticatedRequest, TenantRequest
 from perfmgmt.validation import ensure_admin
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+F = TypeVar("F", bound=BaseForm)
 
 
 @require_GET
@@ -76,7 +78,7 @@ def _broker_state() -> str:
 
 
 @login_required
-def org_picker(request: HttpRequest) -> HttpResponse:
+def org_picker(request: AuthenticatedRequest) -> HttpResponse:
     memberships = memberships_of(request.user)
     if len(memberships) == 1:
         return redirect("reviews:dashboard", org_slug=memberships[0].organization.slug)
@@ -85,11 +87,11 @@ def org_picker(request: HttpRequest) -> HttpResponse:
 
 def form_submit(
     request: HttpRequest,
-    form: BaseForm,
-    save: Callable[[BaseForm], T],
+    form: F,
+    save: Callable[[F], T],
     *,
     on_success: Callable[[T], HttpResponse],
-    page: Callable[[BaseForm, int], HttpResponse],
+    page: Callable[[F, int], HttpResponse],
 ) -> HttpResponse:
     """Form → service → errors, the one way a page writes.
 
@@ -111,10 +113,10 @@ def form_submit(
 
 def service_form_page(
     request: HttpRequest,
-    form: Form,
+    form: F,
     *,
     title: str,
-    save: Callable[[Form], object],
+    save: Callable[[F], object],
     success_url: str,
 ) -> HttpResponse:
     """A planning form on the shared form page: `form_submit`, then back to `success_url`."""
@@ -130,7 +132,7 @@ def service_form_page(
 
 
 @org_view
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: TenantRequest) -> HttpResponse:
     """List the organisation's keys and create one; a new secret is shown on this page once."""
     ensure_admin(request.membership, "manage API keys")
 
@@ -148,7 +150,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
+def api_key_revoke(request: TenantRequest, key_id: str) -> HttpResponse:
     key = api_key_get(org=request.org, key_id=key_id)  # before the method check: 404 first
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -157,7 +159,7 @@ def api_key_revoke(request: HttpRequest, key_id: str) -> HttpResponse:
 
 
 @org_view
-def org_settings(request: HttpRequest) -> HttpResponse:
+def org_settings(request: TenantRequest) -> HttpResponse:
     ensure_admin(request.membership, "change settings")
     # The form validates into request.org; the service gets a fresh copy to change.
     form = OrganizationSettingsForm(request.POST or None, instance=request.org)

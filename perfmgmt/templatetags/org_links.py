@@ -12,12 +12,15 @@ import uuid
 from django import template
 from django.urls import reverse
 
+from perfmgmt.types import TenantRequest
+
 register = template.Library()
 
 _PLACEHOLDER = uuid.UUID(int=0)
 
 
-def _pattern(request: object, route: str, arg: str) -> tuple[str, str]:
+def _pattern(request: TenantRequest, route: str, arg: str) -> tuple[str, str]:
+    cache: dict[tuple[str, str], tuple[str, str]]
     cache = request.__dict__.setdefault("_org_link_patterns", {})
     key = (route, arg)
     if key not in cache:
