@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AbstractUser
-from django.db.models import QuerySet
+from django.contrib.auth.models import AbstractUser, User
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Model, QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, Membership, Organization, Team
 from perfmgmt.tenancy import org_scope
 
+M = TypeVar("M", bound=Model)
 
-def get_or_404(queryset: QuerySet, pk: uuid.UUID | str | int, what: str) -> Any:
+
+def get_or_404(queryset: QuerySet[M], pk: uuid.UUID | str | int, what: str) -> M:
     """Fetch by primary key from an org-scoped queryset; missing and foreign are the same 404."""
     try:
         return queryset.get(pk=pk)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404(f"No such {what}.") from exc
 
 
@@ -28,7 +31,7 @@ def display_name(user: AbstractUser) -> str:
     return user.get_full_name() or user.username
 
 
-def org_members(org: Organization, *, active_only: bool = True) -> QuerySet:
+def org_members(org: Organization, *, active_only: bool = True) -> QuerySet[User]:
     """The people who count as the organisation's members: whoever has a membership and, unless
     asked otherwise, an active account. Forms offer them, services and the API accept them as
     owners and leads; a deactivated account keeps its history but takes on nothing new."""
@@ -45,7 +48,7 @@ def team_list(*, org: Organization) -> QuerySet[Team]:
         return Team.objects.all()
 
 
-def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+def memberships_of(user: User) -> list[Membership]:
     """Every organisation the user belongs to: the one cross-tenant read, about the user."""
     with scopes_disabled():
         return list(Membership.objects.filter(user=user).select_related("organization"))

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -34,7 +34,7 @@ def organization_create(
     slug: str = "",
     timezone: str = "UTC",
     fiscal_year_start_month: int = 1,
-    admin: AbstractBaseUser | None = None,
+    admin: User | None = None,
 ) -> Organization:
     org = Organization(
         name=name,
@@ -53,7 +53,7 @@ def organization_create(
 
 @transaction.atomic
 def membership_set(
-    *, org: Organization, user: AbstractBaseUser, role: str, team: Team | None = None
+    *, org: Organization, user: User, role: str, team: Team | None = None
 ) -> Membership:
     """Add a user to an organisation or change their role and team."""
     ensure_same_org(org, team=team)
@@ -74,7 +74,7 @@ def team_create(
     name: str,
     slug: str = "",
     parent: Team | None = None,
-    lead: AbstractBaseUser | None = None,
+    lead: User | None = None,
 ) -> Team:
     ensure_same_org(org, parent=parent)
     ensure_members(org, lead=lead)
