@@ -80,6 +80,8 @@ class FailOpenRedisCache(RedisCache):
     Give it short `socket_connect_timeout` / `socket_timeout` in `OPTIONS`.
     """
 
+    _servers: list[str]  # set by RedisCache.__init__; the stubs leave it out
+
     def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         options = {**params.get("OPTIONS", {})}
         # redis-py's default is no retry today; say so, since a retried timeout doubles the wait.
@@ -131,9 +133,8 @@ class FailOpenRedisCache(RedisCache):
         def call() -> int:
             return super(FailOpenRedisCache, self).incr(key, delta, version)
 
-        missing = object()
-        value = self._guard(missing, call)
-        if value is missing:
+        value = self._guard(None, call)
+        if value is None:
             raise ValueError(f"Key '{key}' not found (the cache is unavailable)")  # as a miss does
         return value
 
@@ -147,5 +148,5 @@ class FailOpenRedisCache(RedisCache):
     def delete_many(self, keys: Any, version: Any = None) -> None:
         self._guard(None, lambda: super(FailOpenRedisCache, self).delete_many(keys, version))
 
-    def clear(self) -> bool:
-        return self._guard(False, lambda: super(FailOpenRedisCache, self).clear())
+    def clear(self) -> None:
+        self._guard(None, lambda: super(FailOpenRedisCache, self).clear())

