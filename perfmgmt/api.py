@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from contextlib import ExitStack
 from functools import wraps
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, cast
 
 import django_filters
 from django import forms
@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponseBase, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
@@ -43,7 +43,14 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from perfmgmt.api_auth import ApiKeyAuthentication
-from perfmgmt.models import ApiKey, ApiKeyScope, IdempotencyRecord, Membership, Organization
+from perfmgmt.models import (
+    ApiKey,
+    ApiKeyScope,
+    IdempotencyRecord,
+    Membership,
+    Organization,
+    TenantModel,
+)
 from perfmgmt.selectors import org_members
 from perfmgmt.tenancy import membership_for, org_scope
 from perfmgmt.validation import EARLIEST_DATE, LATEST_DATE, ensure_date_in_window
@@ -69,7 +76,7 @@ class OrgAccess(BasePermission):
     message = "This API key is read-only."
 
     def has_permission(self, request: Request, view: APIView) -> bool:
-        if not (request.user and request.user.is_authenticated):
+        if not (request.user.is_authenticated):
             return False
         if request.method in SAFE_METHODS:
             return True
@@ -89,7 +96,7 @@ class PrincipalRateThrottle(SimpleRateThrottle):
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiKey):
             ident = f"key:{request.auth.pk}"
-        elif request.user and request.user.is_authenticated:
+        elif request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
             ident = self.get_ident(request)
@@ -207,11 +214,11 @@ class MemberField(serializers.SlugRelatedField):
 class ScopedPkField(serializers.PrimaryKeyRelatedField):
     """A tenant object by id; the organisation scope makes a foreign id 'does not exist'."""
 
-    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+    def __init__(self, model: type[TenantModel], **kwargs: Any) -> None:
         self.model = model
         super().__init__(queryset=model.objects.with_scopes_disabled().none(), **kwargs)
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[Any]:
         with org_scope(self.context["org"]):
             return self.model.objects.all()
 
@@ -219,12 +226,12 @@ class ScopedPkField(serializers.PrimaryKeyRelatedField):
 class ScopedSlugField(serializers.SlugRelatedField):
     """A tenant object by its org-scoped slug."""
 
-    def __init__(self, model: type[models.Model], **kwargs: Any) -> None:
+    def __init__(self, model: type[TenantModel], **kwargs: Any) -> None:
         self.model = model
         queryset = model.objects.with_scopes_disabled().none()
         super().__init__(slug_field="slug", queryset=queryset, **kwargs)
 
-    def get_queryset(self) -> models.QuerySet:
+    def get_queryset(self) -> models.QuerySet[Any]:
         with org_scope(self.context["org"]):
             return self.model.objects.all()
 
@@ -240,7 +247,8 @@ class StrictBooleanField(forms.NullBooleanField):
     widget = forms.TextInput  # hand the raw text to to_python, not a select's guess
     default_error_messages = {"invalid": "Use true or false."}
 
-    def to_python(self, value: Any) -> bool | None:
+    # The stubs give NullBooleanField BooleanField's `bool`; Django's own returns None too.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value is None:
             return None
         text = str(value).lower()
@@ -278,7 +286,7 @@ class OrgFilterSet(django_filters.FilterSet):
         self.org = org
 
     def is_valid(self) -> bool:
-        valid = super().is_valid()
+        valid: bool = super().is_valid()
         for name in self.filters:
             if name in self.data and self.data.get(name) == "":
                 self.form.add_error(name, "Give a value, or leave the parameter out.")
@@ -288,7 +296,10 @@ class OrgFilterSet(django_filters.FilterSet):
 
 class OrgFilterBackend(DjangoFilterBackend):
     def get_filterset_kwargs(self, request: Request, queryset: Any, view: APIView) -> dict:
-        return {**super().get_filterset_kwargs(request, queryset, view), "org": view.org}
+        return {
+            **super().get_filterset_kwargs(request, queryset, view),
+            "org": cast(OrgAPIView, view).org,
+        }
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -324,7 +335,7 @@ class OrgAPIView(APIView):
     membership: Membership | None
     api_key: ApiKey | None
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Response:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with ExitStack() as stack:
             self.scope_stack = stack
             return super().dispatch(request, *args, **kwargs)
@@ -337,7 +348,7 @@ class OrgAPIView(APIView):
 
     def perform_authentication(self, request: Request) -> None:
         super().perform_authentication(request)
-        if request.user and request.user.is_authenticated:  # else OrgAccess answers 401
+        if request.user.is_authenticated:  # else OrgAccess answers 401
             self.enter_org(request)
 
     def enter_org(self, request: Request) -> None:
@@ -416,7 +427,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             )
         body = request._request.body  # read before the parser, to fingerprint what was sent
         fingerprint = hashlib.sha256(
-            b"\n".join([request.method.encode(), request.path.encode(), body])
+            b"\n".join([(request.method or "").encode(), request.path.encode(), body])
         ).hexdigest()
         principal = _principal(request)
         expired = timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
@@ -539,7 +550,8 @@ class ApiAutoSchema(AutoSchema):
             )
         return statuses
 
-    def get_description(self) -> str:
+    # drf-spectacular's own signature, which the DRF stubs' ViewInspector does not share.
+    def get_description(self) -> str:  # type: ignore[override]
         # drf-spectacular falls back to the view's docstring, inherited ones included, which
         # would publish our base classes' notes to API clients: only a handler's or the
         # endpoint's own docstring describes an operation.
@@ -566,7 +578,9 @@ class ApiAutoSchema(AutoSchema):
             )
         return parameters
 
-    def _get_response_bodies(self, direction: str = "response") -> dict:
+    def _get_response_bodies(
+        self, direction: Literal["request", "response"] = "response"
+    ) -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         for name, schema in ERROR_SCHEMAS.items():
             self.registry.register_on_missing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import QuerySet
@@ -26,30 +27,30 @@ def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def org_users(org: Organization) -> QuerySet:
+def org_users(org: Organization) -> QuerySet[User]:
     # The old name of org_members, kept until the apps' forms import that (phase 2 of #11).
     return org_members(org)
 
 
 class UserChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+    def label_from_instance(self, obj: User) -> str:
         return display_name(obj)
 
 
 class PeriodField(forms.ChoiceField):
     """Pick a fiscal year or quarter of the organisation; cleans to a Period."""
 
-    def __init__(self, *, org: Organization, **kwargs) -> None:
+    def __init__(self, *, org: Organization, **kwargs: Any) -> None:
         self.periods = {
             p.key: p for p in period_choices(timezone.localdate(), org.fiscal_year_start_month)
         }
         super().__init__(choices=[(k, p.label) for k, p in self.periods.items()], **kwargs)
 
-    def clean(self, value: str) -> Period:  # type: ignore[override]
+    def clean(self, value: str) -> Period:
         return self.periods[super().clean(value)]
 
 
-def scoped_formfield(db_field: models.Field, **kwargs) -> forms.Field | None:
+def scoped_formfield(db_field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     """ModelForm fields for relations to tenant models start empty.
 
     Building the default queryset at class definition would query outside any organisation

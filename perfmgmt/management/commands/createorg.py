@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from perfmgmt.services import organization_create
@@ -15,7 +16,7 @@ from perfmgmt.services import organization_create
 class Command(BaseCommand):
     help = "Create an organisation with an admin user (created if missing, password printed once)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name")
         parser.add_argument("--slug", default="")
         parser.add_argument("--timezone", default="UTC")
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", default="")
 
     @transaction.atomic
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
         user = user_model.objects.filter(username=options["admin"]).first()
         password = None

@@ -10,10 +10,11 @@ import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from perfmgmt.embedded import embedded_url
 from perfmgmt.management.commands.seed_demo import ACME_PEOPLE, DEMO_PASSWORD
@@ -22,11 +23,11 @@ from perfmgmt.management.commands.seed_demo import ACME_PEOPLE, DEMO_PASSWORD
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat (the embedded default)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addrport", default="127.0.0.1:8000")
         parser.add_argument("--no-seed", action="store_true")
 
-    def handle(self, *args, addrport: str, no_seed: bool, **options) -> None:
+    def handle(self, *args: Any, addrport: str, no_seed: bool, **options: Any) -> None:
         for folder in ("queue", "processed", "control"):
             (settings.VAR_DIR / "broker" / folder).mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)

@@ -6,9 +6,11 @@ import datetime as dt
 import math
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +19,7 @@ from metrics.models import Kpi, Source
 from metrics.services import kpi_create, kpi_update, target_set
 from objectives.models import Objective, Perspective
 from objectives.services import objective_create, priority_create
-from perfmgmt.models import Organization, Role
+from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import cadence_period_start, fiscal_quarter, fiscal_year
 from perfmgmt.services import membership_set, organization_create, team_create
 from perfmgmt.tenancy import org_scope
@@ -581,12 +583,12 @@ def _trend(spec: KpiSpec, fraction: float) -> float:
 class Command(BaseCommand):
     help = "Seed the demo organisations (Acme Corp, Globex). With --if-empty, only on first run."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the demo already exists."
         )
 
-    def handle(self, *args, if_empty: bool = False, **options) -> None:
+    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
         if Organization.objects.filter(slug="acme").exists():
             if if_empty:
                 self.stdout.write("Demo data already present; not seeding again.")
@@ -600,7 +602,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo seeded. Every demo user's password: {DEMO_PASSWORD}")
         )
 
-    def _user(self, username: str, first: str, last: str):
+    def _user(self, username: str, first: str, last: str) -> User:
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=username,
@@ -682,7 +684,14 @@ class Command(BaseCommand):
         self._seed_history(org, actor, kpis, rng, today)
         self._seed_reviews(org, memberships, objectives, kpis, rng)
 
-    def _seed_history(self, org, actor, kpis, rng, today) -> None:
+    def _seed_history(
+        self,
+        org: Organization,
+        actor: Membership,
+        kpis: dict[str, Kpi],
+        rng: random.Random,
+        today: dt.date,
+    ) -> None:
         span_start = today - dt.timedelta(days=730)
         rows: list[RawValue] = []
         for spec in KPIS:
@@ -727,7 +736,14 @@ class Command(BaseCommand):
                 quarter.end + dt.timedelta(days=1), org.fiscal_year_start_month
             )
 
-    def _seed_reviews(self, org, memberships, objectives, kpis, rng) -> None:
+    def _seed_reviews(
+        self,
+        org: Organization,
+        memberships: dict[str, Membership],
+        objectives: dict[str, Objective],
+        kpis: dict[str, Kpi],
+        rng: random.Random,
+    ) -> None:
         """Eight weeks of check-ins, two past reviews with decisions and actions. The Sales
         objectives stay without this week's check-in, so the lead has something to do."""
         week = current_week(org)
