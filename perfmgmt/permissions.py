@@ -38,7 +38,7 @@ class Measure(Protocol):
     def objective_id(self) -> object: ...
 
     @property
-    def objective(self) -> TeamWork: ...
+    def objective(self) -> TeamWork | None: ...
 
 
 def is_admin(actor: Membership) -> bool:
@@ -85,7 +85,10 @@ def can_edit_objective(actor: Membership, objective: TeamWork) -> bool:
 
 
 def kpi_team(kpi: Measure) -> Team | None:
-    return kpi.objective.team if kpi.objective_id else None
+    if not kpi.objective_id:
+        return None  # without loading the objective
+    objective = kpi.objective
+    return objective.team if objective is not None else None
 
 
 def can_edit_kpi(actor: Membership, kpi: Measure) -> bool:
