@@ -24,10 +24,11 @@ from metrics.models import Rag
 from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
 from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.periods import current_week, org_today
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
-from reviews.selectors import current_week, latest_checkins, org_today
+from reviews.selectors import latest_checkins
 
 # The dashboard views (not roles: any member may open any view); default_view picks by role.
 DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")

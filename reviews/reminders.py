@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-import zoneinfo
 from collections import defaultdict
 from typing import Any
 
@@ -31,10 +30,11 @@ from django.utils import timezone
 from metrics.models import DataSource, IngestionRun, Kpi
 from metrics.selectors import kpi_statuses
 from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.periods import org_now, week_start
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery, ReminderKind
-from reviews.selectors import objectives_missing_checkin, week_start_for
+from reviews.selectors import objectives_missing_checkin
 
 logger = logging.getLogger(__name__)
 
@@ -186,8 +186,8 @@ def _week_key(week: dt.date) -> str:
 
 def reminders_send(*, org: Organization, now: dt.datetime | None = None) -> int:
     """Everything due for one organisation at `now` (its local time decides)."""
-    local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.timezone))
-    week = week_start_for(local.date())
+    local = org_now(org, now)
+    week = week_start(local.date())
     due = dt.datetime.combine(
         week + dt.timedelta(days=org.checkin_weekday),
         dt.time(org.checkin_hour),

@@ -3,35 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from metrics.models import Kpi
 from metrics.selectors import kpi_statuses, recent_values
 from objectives.models import Objective
 from perfmgmt.models import Organization, Team
+from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in
 from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
-
-
-def week_start_for(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def org_today(org: Organization, now: dt.datetime | None = None) -> dt.date:
-    """Today's date in the organisation's time zone (check-in weeks follow local time)."""
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.timezone)).date()
-
-
-def current_week(org: Organization, now: dt.datetime | None = None) -> dt.date:
-    return week_start_for(org_today(org, now))
 
 
 def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> QuerySet[Objective]:

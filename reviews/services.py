@@ -15,7 +15,9 @@ from django.utils import timezone
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
 from metrics.models import Kpi, Source
 from objectives.models import Objective
+from perfmgmt import periods
 from perfmgmt.models import Membership, Organization, Team
+from perfmgmt.periods import org_today
 from perfmgmt.permissions import (
     can_check_in,
     can_plan_risks,
@@ -34,7 +36,7 @@ from reviews.models import (
     ReviewMeeting,
     Risk,
 )
-from reviews.selectors import agenda_build, org_today
+from reviews.selectors import agenda_build
 
 LOW_CONFIDENCE = 4  # at or below this, the owner must say why
 
@@ -74,7 +76,7 @@ def checkin_submit(
     ensure_same_org(org, objective=objective, actor=actor)
     ensure_allowed(can_check_in(actor, objective), "Only the owner or the team lead checks in.")
     errors: dict[str, str] = {}
-    if week_start.weekday() != 0:
+    if week_start != periods.week_start(week_start):
         errors["week_start"] = "A check-in week starts on a Monday."
     elif week_start > org_today(org):
         errors["week_start"] = "This week has not started yet."

@@ -19,6 +19,7 @@ from objectives.selectors import objective_get
 from perfmgmt.forms import apply_service_errors
 from perfmgmt.http import safe_next
 from perfmgmt.models import Role
+from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
@@ -36,13 +37,11 @@ from reviews.selectors import (
     action_get,
     checkin_history,
     checkin_slots,
-    current_week,
     meeting_detail,
     meeting_get,
     meeting_list,
     missing_by_team,
     objective_risks,
-    org_today,
     risk_get,
     what_i_owe,
 )

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from perfmgmt.periods import current_week
 from reviews.models import CheckIn
-from reviews.selectors import current_week, objectives_missing_checkin
+from reviews.selectors import objectives_missing_checkin
 from tests.factories import ObjectiveFactory, ScopedFactory
 
 

@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from metrics.models import MetricValue
+from perfmgmt.periods import current_week
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn, CheckInRevision
-from reviews.selectors import agenda_build, current_week, what_i_owe
+from reviews.selectors import agenda_build, what_i_owe
 from reviews.services import (
     KpiValueIn,
     action_create,
