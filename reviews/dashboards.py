@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Q
 
 from metrics.dashboards import (
     KEY_METRICS_LIMIT,
@@ -25,6 +24,7 @@ from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import current_week, org_today
+from perfmgmt.permissions import led_team_q
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
@@ -85,7 +85,7 @@ def _my_objectives(org: Organization, membership: Membership, view: str) -> list
             period_start__lte=week + dt.timedelta(days=6), period_end__gte=week
         )
         if view == "lead":
-            objectives = objectives.filter(Q(team__lead=user) | Q(team=membership.team_id))
+            objectives = objectives.filter(led_team_q(membership))
         else:
             objectives = objectives.filter(owner=user)
         objectives = list(objectives)

@@ -14,9 +14,9 @@ from metrics.selectors import kpi_statuses, recent_values
 from objectives.models import Objective
 from perfmgmt.models import Organization, Team
 from perfmgmt.periods import current_week, org_today
-from perfmgmt.permissions import can_check_in
+from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
-from perfmgmt.tenancy import org_scope
+from perfmgmt.tenancy import membership_for, org_scope
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
 
 
@@ -166,12 +166,13 @@ class Owed:
 
 
 def what_i_owe(*, org: Organization, user: object) -> Owed:
-    """A person's due check-ins (objectives they own or lead), due KPI values (KPIs whose data
-    they own that have gone stale) and open actions."""
+    """A person's due check-ins (objectives they own, or whose team they lead: the people
+    `can_check_in` lets report), due KPI values (KPIs whose data they own that have gone stale)
+    and open actions."""
     week = current_week(org)
-    mine = objectives_missing_checkin(org=org, week_start=week).filter(
-        Q(owner=user) | Q(team__lead=user)
-    )
+    actor = membership_for(org=org, user=user)
+    led = led_team_q(actor) if actor is not None else Q(pk__in=[])
+    mine = objectives_missing_checkin(org=org, week_start=week).filter(Q(owner=user) | led)
     with org_scope(org):
         kpis = list(Kpi.objects.filter(data_owner=user).select_related("objective"))
         actions = list(

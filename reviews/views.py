@@ -20,7 +20,7 @@ from perfmgmt.forms import apply_service_errors
 from perfmgmt.http import safe_next
 from perfmgmt.models import Role
 from perfmgmt.periods import current_week, org_today
-from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review
+from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review, leads_team
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from reviews import services
@@ -161,11 +161,7 @@ def missing(request: HttpRequest) -> HttpResponse:
     ensure_allowed(membership.role in (Role.ADMIN, Role.EXECUTIVE, Role.FINANCE, Role.LEAD))
     teams = missing_by_team(org=request.org)
     if membership.role == Role.LEAD:
-        teams = {
-            t: objs
-            for t, objs in teams.items()
-            if t.lead_id == membership.user_id or t.pk == membership.team_id
-        }
+        teams = {team: objs for team, objs in teams.items() if leads_team(membership, team)}
     return render(request, "reviews/checkin_missing.html", {"teams": teams})
 
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from perfmgmt.models import Role
 from perfmgmt.periods import current_week
 from reviews.models import CheckIn
-from reviews.selectors import objectives_missing_checkin
-from tests.factories import ObjectiveFactory, ScopedFactory
+from reviews.selectors import objectives_missing_checkin, what_i_owe
+from tests.factories import MembershipFactory, ObjectiveFactory, ScopedFactory, UserFactory
 
 
 class CheckInFactory(ScopedFactory):
@@ -43,3 +44,35 @@ def test_the_week_follows_the_organisations_time_zone(acme):
     assert current_week(acme.org, now) == dt.date(2026, 11, 23)
     acme.org.timezone = "UTC"
     assert current_week(acme.org, now) == dt.date(2026, 11, 16)
+
+
+def _running_for(world, team, owner):
+    today = current_week(world.org)
+    return ObjectiveFactory(
+        organization=world.org,
+        team=team,
+        owner=owner,
+        period_start=today - dt.timedelta(days=30),
+        period_end=today + dt.timedelta(days=30),
+    )
+
+
+def test_a_lead_owes_the_checkins_of_the_team_they_belong_to(acme):
+    support_lead = MembershipFactory(
+        organization=acme.org, user=UserFactory(username="sol"), role=Role.LEAD, team=acme.support
+    )
+    objective = _running_for(acme, acme.support, acme.admin.user)
+    assert what_i_owe(org=acme.org, user=support_lead.user).checkins == [objective]
+
+
+def test_a_named_lead_without_the_lead_role_owes_no_team_checkins(acme):
+    # They may not check in for the team (can_check_in), so they do not owe it either.
+    acme.support.lead = acme.member.user
+    acme.support.save()
+    _running_for(acme, acme.support, acme.admin.user)
+    assert what_i_owe(org=acme.org, user=acme.member.user).checkins == []
+
+
+def test_nobody_owes_checkins_in_an_organisation_they_do_not_belong_to(acme, globex):
+    _running_for(acme, acme.sales, acme.lead.user)
+    assert what_i_owe(org=acme.org, user=globex.lead.user).checkins == []
