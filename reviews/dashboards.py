@@ -177,7 +177,7 @@ def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionI
     latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
     for objective in running:
         checkin = latest.get(objective.pk)
-        if checkin is not None and checkin.confidence <= 4:
+        if checkin is not None and checkin.is_low_confidence:
             detail = f"{checkin.confidence}/10: {checkin.reason}"
             items.append(
                 ExceptionItem(

@@ -7,7 +7,14 @@ from metrics.models import Confidence, Kpi
 from objectives.models import Objective
 from perfmgmt.forms import UserChoiceField, org_users
 from perfmgmt.models import Organization, Team
-from reviews.models import CheckIn, CheckInStatus, Likelihood, MeetingKind, Outcome
+from reviews.models import (
+    LOW_CONFIDENCE,
+    CheckIn,
+    CheckInStatus,
+    Likelihood,
+    MeetingKind,
+    Outcome,
+)
 
 
 class CheckInForm(forms.Form):
@@ -19,7 +26,7 @@ class CheckInForm(forms.Form):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when confidence is 4 or less, or when off track.",
+        help_text=f"Required when confidence is {LOW_CONFIDENCE} or less, or when off track.",
     )
     blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -18,6 +18,11 @@ class CheckInStatus(models.TextChoices):
     OFF_TRACK = "off_track", "Off track"
 
 
+# At or below this confidence (out of 10) the owner must say why, and the objective needs
+# attention in the exceptions list and on review agendas.
+LOW_CONFIDENCE = 4
+
+
 class CheckIn(TenantModel):
     """One objective's weekly check-in: status, progress and the owner's confidence."""
 
@@ -47,6 +52,10 @@ class CheckIn(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.objective_id} week of {self.week_start}: {self.status}"
+
+    @property
+    def is_low_confidence(self) -> bool:
+        return self.confidence <= LOW_CONFIDENCE
 
 
 class CheckInRevision(TenantModel):

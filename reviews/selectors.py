@@ -120,7 +120,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
     for objective in running:
         checkin = latest.get(objective.pk)
-        if checkin is not None and checkin.confidence <= 4:
+        if checkin is not None and checkin.is_low_confidence:
             agenda.low_confidence.append(
                 {
                     "objective": str(objective.pk),

@@ -27,6 +27,7 @@ from perfmgmt.permissions import (
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 from reviews.models import (
+    LOW_CONFIDENCE,
     ActionItem,
     ActionStatus,
     CheckIn,
@@ -37,8 +38,6 @@ from reviews.models import (
     Risk,
 )
 from reviews.selectors import agenda_build
-
-LOW_CONFIDENCE = 4  # at or below this, the owner must say why
 
 
 @dataclass(frozen=True)
