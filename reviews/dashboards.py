@@ -22,6 +22,7 @@ from metrics.dashboards import (
 from metrics.models import Rag
 from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
+from objectives.selectors import objectives_running, running_q
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import led_team_q
@@ -82,7 +83,7 @@ def _my_objectives(org: Organization, membership: Membership, view: str) -> list
     week = current_week(org)
     with org_scope(org):
         objectives = Objective.objects.select_related("team", "owner").filter(
-            period_start__lte=week + dt.timedelta(days=6), period_end__gte=week
+            running_q(week, week + dt.timedelta(days=6))
         )
         if view == "lead":
             objectives = objectives.filter(led_team_q(membership))
@@ -168,12 +169,7 @@ def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionI
             )
         if status.stale:
             items.append(ExceptionItem("stale", kpi.name, owner, _last_value(status), kpi.pk))
-    with org_scope(org):
-        running = list(
-            Objective.objects.select_related("owner").filter(
-                period_start__lte=today, period_end__gte=today
-            )
-        )
+    running = list(objectives_running(org=org, start=today))
     latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
     for objective in running:
         checkin = latest.get(objective.pk)

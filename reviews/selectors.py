@@ -12,6 +12,7 @@ from django.urls import reverse
 from metrics.models import Kpi
 from metrics.selectors import kpi_statuses, recent_values
 from objectives.models import Objective
+from objectives.selectors import objectives_running, running_q
 from perfmgmt.models import Organization, Team
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
@@ -26,7 +27,7 @@ def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> Que
     with org_scope(org):
         checked_in = CheckIn.objects.filter(objective=OuterRef("pk"), week_start=week_start)
         return (
-            Objective.objects.filter(period_start__lte=week_end, period_end__gte=week_start)
+            Objective.objects.filter(running_q(week_start, week_end))
             .exclude(Exists(checked_in))
             .select_related("team", "owner", "team__lead")
         )
@@ -83,14 +84,14 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     today = org_today(org)
     with org_scope(org):
         kpis = Kpi.objects.select_related("outcome_owner", "objective")
-        objectives = Objective.objects.select_related("owner", "team")
+        running = objectives_running(org=org, start=today)
         actions = ActionItem.objects.select_related("owner", "kpi", "objective")
         if team is not None:
             kpis = kpis.filter(objective__team=team)
-            objectives = objectives.filter(team=team)
+            running = running.filter(team=team)
             actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
         kpis = list(kpis)
-        running = [o for o in objectives if o.period_start <= today <= o.period_end]
+        running = list(running)
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
     recent = {
         kpi_id: [v.value for v in values]
@@ -265,7 +266,7 @@ def checkin_slots(
     week_end = week_start + dt.timedelta(days=6)
     with org_scope(org):
         objectives = Objective.objects.select_related("team", "owner").filter(
-            period_start__lte=week_end, period_end__gte=week_start
+            running_q(week_start, week_end)
         )
         if objective_id is not None:
             objectives = objectives.filter(pk=objective_id)
