@@ -10,14 +10,21 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from metrics.models import Kpi
-from metrics.selectors import kpi_statuses, recent_values
+from metrics.selectors import kpi_statuses
 from objectives.models import Objective
-from objectives.selectors import objectives_running, running_q
+from objectives.selectors import running_q
 from perfmgmt.models import Organization, Team
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import membership_for, org_scope
+from reviews.attention import (
+    DETERIORATING_RUN,
+    Kind,
+    kpi_attention,
+    low_confidence,
+    recent_for_attention,
+)
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
 
 
@@ -33,17 +40,6 @@ def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> Que
         )
 
 
-def latest_checkins(*, org: Organization, objective_ids: list) -> dict:
-    """The most recent check-in of each objective, in one query."""
-    with org_scope(org):
-        return {
-            c.objective_id: c
-            for c in CheckIn.objects.filter(objective_id__in=objective_ids)
-            .order_by("objective_id", "-week_start")
-            .distinct("objective_id")
-        }
-
-
 def _kpi_url(org: Organization, kpi_id: object) -> str:
     return reverse("metrics:kpi-detail", kwargs={"org_slug": org.slug, "kpi_id": kpi_id})
 
@@ -54,19 +50,13 @@ def _objective_url(org: Organization, objective_id: object) -> str:
     )
 
 
-def _worsening(values: list[float], direction: str) -> bool:
-    """Three values, newest first, each worse than the one before it."""
-    if len(values) < 3:
-        return False
-    newest, middle, oldest = values[:3]
-    if direction == "higher":
-        return newest < middle < oldest
-    return newest > middle > oldest
-
-
 @dataclass
 class Agenda:
+    """Stored on the meeting as JSON (as_json): meetings keep the agenda they were created with,
+    so a key added here is missing from older meetings' agendas and their pages must cope."""
+
     red_kpis: list[dict] = field(default_factory=list)
+    off_twice_kpis: list[dict] = field(default_factory=list)
     deteriorating_kpis: list[dict] = field(default_factory=list)
     low_confidence: list[dict] = field(default_factory=list)
     stale_kpis: list[dict] = field(default_factory=list)
@@ -77,33 +67,34 @@ class Agenda:
         return asdict(self)
 
 
+# The agenda's list for each kind of attention (the keys stored meetings have).
+AGENDA_LISTS = {
+    Kind.RED: "red_kpis",
+    Kind.OFF_TWICE: "off_twice_kpis",
+    Kind.DETERIORATING: "deteriorating_kpis",
+    Kind.STALE: "stale_kpis",
+}
+
+
 def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
-    """What a review should talk about, from the data: red and deteriorating KPIs (a red KPI
-    with no open action is flagged), low-confidence objectives, stale KPIs, missing check-ins
+    """What a review should talk about, from the data: the KPIs and objectives that need
+    attention (reviews.attention; a red KPI with no open action is flagged), missing check-ins
     and overdue actions. A team review looks at that team's objectives and KPIs only."""
     today = org_today(org)
     with org_scope(org):
         kpis = Kpi.objects.select_related("outcome_owner", "objective")
-        running = objectives_running(org=org, start=today)
         actions = ActionItem.objects.select_related("owner", "kpi", "objective")
         if team is not None:
             kpis = kpis.filter(objective__team=team)
-            running = running.filter(team=team)
             actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
         kpis = list(kpis)
-        running = list(running)
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
-    recent = {
-        kpi_id: [v.value for v in values]
-        for kpi_id, values in recent_values(
-            org=org, kpi_ids=[k.pk for k in kpis], per_kpi=3
-        ).items()
-    }
-    statuses = kpi_statuses(org=org, kpis=kpis)
+    recent = recent_for_attention(org=org, kpi_ids=[k.pk for k in kpis])
+    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent).values()
     acted_on = {a.kpi_id for a in open_actions if a.kpi_id}
     agenda = Agenda()
-    for kpi in kpis:
-        status = statuses[kpi.pk]
+    for found in kpi_attention(org=org, statuses=statuses, recent=recent):
+        status, kpi = found.status, found.status.kpi
         item = {
             "kpi": str(kpi.pk),
             "title": kpi.name,
@@ -112,27 +103,24 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             "value": status.latest.value if status.latest else None,
             "target": status.target.value if status.target else None,
         }
-        if status.rag == "red":
-            agenda.red_kpis.append({**item, "no_open_action": kpi.pk not in acted_on})
-        if _worsening(recent.get(kpi.pk, []), kpi.direction):
-            agenda.deteriorating_kpis.append({**item, "recent": recent[kpi.pk]})
-        if status.stale:
-            agenda.stale_kpis.append(item)
-    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
-    for objective in running:
-        checkin = latest.get(objective.pk)
-        if checkin is not None and checkin.is_low_confidence:
-            agenda.low_confidence.append(
-                {
-                    "objective": str(objective.pk),
-                    "title": objective.title,
-                    "owner": display_name(objective.owner),
-                    "url": _objective_url(org, objective.pk),
-                    "confidence": checkin.confidence,
-                    "reason": checkin.reason,
-                    "week_start": checkin.week_start.isoformat(),
-                }
-            )
+        extra = {
+            Kind.RED: {"no_open_action": kpi.pk not in acted_on},
+            Kind.DETERIORATING: {"recent": found.recent[:DETERIORATING_RUN]},
+        }
+        for kind in found.kinds:
+            getattr(agenda, AGENDA_LISTS[kind]).append({**item, **extra.get(kind, {})})
+    for objective, checkin in low_confidence(org=org, team=team, today=today):
+        agenda.low_confidence.append(
+            {
+                "objective": str(objective.pk),
+                "title": objective.title,
+                "owner": display_name(objective.owner),
+                "url": _objective_url(org, objective.pk),
+                "confidence": checkin.confidence,
+                "reason": checkin.reason,
+                "week_start": checkin.week_start.isoformat(),
+            }
+        )
     missing = objectives_missing_checkin(org=org, week_start=current_week(org))
     if team is not None:
         missing = missing.filter(team=team)

@@ -24,6 +24,7 @@ from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review, l
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from reviews import services
+from reviews.attention import Kind
 from reviews.forms import (
     ActionForm,
     CheckInForm,
@@ -186,6 +187,7 @@ def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
         "meeting": meeting,
         **meeting_detail(org=request.org, meeting=meeting),
         "can_run": can_run_review(request.membership, meeting.kind, meeting.team),
+        "attention": {kind.value: kind.label for kind in Kind},
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": meeting.notes}),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "action_form": forms.get("action_form") or ActionForm(org=request.org),
