@@ -13,6 +13,7 @@ from metrics.models import Kpi
 from metrics.selectors import kpi_statuses
 from objectives.models import Objective
 from objectives.selectors import running_q
+from perfmgmt.charts import polyline
 from perfmgmt.models import Organization, Team
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
@@ -197,10 +198,15 @@ def checkin_history(*, org: Organization, objective: Objective, weeks: int = 26)
             .select_related("author")
             .order_by("-week_start")[:weeks]
         )
-    chronological = checkins[::-1]
-    step = 200 / max(len(chronological) - 1, 1)
-    points = " ".join(
-        f"{i * step:.0f},{40 - c.confidence * 4}" for i, c in enumerate(chronological)
+    # Confidence on its fixed 0–10 scale, so weeks compare across objectives; one week draws.
+    points = polyline(
+        [c.confidence for c in reversed(checkins)],
+        width=200,
+        height=40,
+        low=0,
+        high=10,
+        min_points=1,
+        decimals=0,
     )
     return History(checkins=checkins, trend_points=points)
 
