@@ -25,7 +25,6 @@ from objectives.selectors import running_q
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import led_team_q
-from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.attention import DETERIORATING_RUN, Kind, kpi_attention, low_confidence
 from reviews.models import CheckIn
@@ -108,10 +107,6 @@ class ExceptionItem:
     @property
     def label(self) -> str:
         return Kind(self.kind).label
-
-    @property
-    def owner_name(self) -> str:
-        return display_name(self.owner)
 
 
 @dataclass

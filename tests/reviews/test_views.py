@@ -123,3 +123,15 @@ def test_premortem_and_retrospective_side_by_side(acme, running, client_for):
     )
     page = client.get(f"/o/acme/objectives/{running.pk}/checkins/").content.decode()
     assert "Churn spike" in page and "Did it happen?" in page
+
+
+def test_pages_name_people_by_full_name_else_username(acme, running, client_for):
+    lead = acme.lead.user
+    lead.first_name, lead.last_name = "Lena", "Lind"
+    lead.save()
+    page = client_for(acme.lead).get(f"/o/acme/objectives/{running.pk}/checkins/")
+    assert "owner Lena Lind" in page.content.decode()
+    lead.first_name = lead.last_name = ""
+    lead.save()
+    page = client_for(acme.lead).get(f"/o/acme/objectives/{running.pk}/checkins/")
+    assert f"owner {lead.username}" in page.content.decode()
