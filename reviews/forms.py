@@ -43,10 +43,7 @@ class CheckInForm(forms.Form):
     def initial_for(cls, checkin: CheckIn | None) -> dict:
         if checkin is None:
             return {"status": CheckInStatus.ON_TRACK}
-        return {
-            name: getattr(checkin, name)
-            for name in ("status", "progress", "confidence", "reason", "blockers", "next_steps")
-        }
+        return checkin.snapshot()
 
     def value_fields(self) -> list[forms.BoundField]:
         return [self[f"value_{kpi.key}"] for kpi in self.kpis]

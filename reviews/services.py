@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
@@ -100,13 +99,7 @@ def checkin_submit(
         )
         if checkin is not None:
             CheckInRevision.objects.create(
-                organization=org,
-                checkin=checkin,
-                changed_by=actor.user,
-                before=model_to_dict(
-                    checkin,
-                    fields=["status", "progress", "confidence", "reason", "blockers", "next_steps"],
-                ),
+                organization=org, checkin=checkin, changed_by=actor.user, before=checkin.snapshot()
             )
         else:
             checkin = CheckIn(organization=org, objective=objective, week_start=week_start)
@@ -117,8 +110,7 @@ def checkin_submit(
         checkin.reason = reason
         checkin.blockers = blockers
         checkin.next_steps = next_steps
-        checkin.full_clean()
-        checkin.save()
+        validated_save(org, checkin)
     if values:
         rows = [
             RawValue(kpi=v.kpi.pk, period_date=week_start, value=v.value, confidence=v.confidence)
