@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
-from metrics.models import Kpi, Source
+from metrics.models import Confidence, Kpi, Source
 from objectives.models import Objective
 from perfmgmt import periods
-from perfmgmt.models import Membership, Organization, Team
+from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.periods import org_today
 from perfmgmt.permissions import (
     can_check_in,
@@ -33,6 +33,7 @@ from reviews.models import (
     CheckInRevision,
     CheckInStatus,
     Decision,
+    MeetingKind,
     ReviewMeeting,
     Risk,
 )
@@ -43,7 +44,7 @@ from reviews.selectors import agenda_build
 class KpiValueIn:
     kpi: Kpi
     value: float
-    confidence: str = "preliminary"
+    confidence: str = Confidence.PRELIMINARY
 
 
 def checkin_week_closed(org: Organization, week_start: dt.date) -> bool:
@@ -138,7 +139,7 @@ def meeting_create(
 ) -> ReviewMeeting:
     """A review meeting whose agenda is generated from the data as it stands now."""
     ensure_same_org(org, team=team, actor=actor)
-    if kind == "weekly" and team is None:
+    if kind == MeetingKind.WEEKLY and team is None:
         raise ValidationError({"team": "A weekly operational review is per team."})
     ensure_allowed(can_run_review(actor, kind, team), "Your role does not run this review.")
     meeting = ReviewMeeting(
@@ -192,7 +193,7 @@ def action_create(
     if meeting is not None:
         ensure_allowed(can_run_review(actor, meeting.kind, meeting.team))
     else:
-        ensure_allowed(actor.role != "viewer")
+        ensure_allowed(actor.role != Role.VIEWER)
     action = ActionItem(
         organization=org,
         meeting=meeting,
