@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractUser
-from django.db.models import Q
 
 from metrics.dashboards import (
     KEY_METRICS_LIMIT,
@@ -20,14 +19,15 @@ from metrics.dashboards import (
     org_statuses,
     scorecard,
 )
-from metrics.models import Rag
 from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
+from objectives.selectors import running_q
 from perfmgmt.models import Membership, Organization, Role
-from perfmgmt.selectors import display_name
+from perfmgmt.periods import current_week, org_today
+from perfmgmt.permissions import led_team_q
 from perfmgmt.tenancy import org_scope
+from reviews.attention import DETERIORATING_RUN, Kind, kpi_attention, low_confidence
 from reviews.models import CheckIn
-from reviews.selectors import current_week, latest_checkins, org_today
 
 # The dashboard views (not roles: any member may open any view); default_view picks by role.
 DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")
@@ -81,10 +81,10 @@ def _my_objectives(org: Organization, membership: Membership, view: str) -> list
     week = current_week(org)
     with org_scope(org):
         objectives = Objective.objects.select_related("team", "owner").filter(
-            period_start__lte=week + dt.timedelta(days=6), period_end__gte=week
+            running_q(week, week + dt.timedelta(days=6))
         )
         if view == "lead":
-            objectives = objectives.filter(Q(team__lead=user) | Q(team=membership.team_id))
+            objectives = objectives.filter(led_team_q(membership))
         else:
             objectives = objectives.filter(owner=user)
         objectives = list(objectives)
@@ -95,18 +95,9 @@ def _my_objectives(org: Organization, membership: Membership, view: str) -> list
     return [(o, this_week.get(o.pk)) for o in objectives]
 
 
-# The kinds of exception, in the order the list shows them.
-EXCEPTION_KINDS = {
-    "red": "Red",
-    "off_twice": "Off target two periods running",
-    "stale": "Stale",
-    "low_confidence": "Low confidence",
-}
-
-
 @dataclass
 class ExceptionItem:
-    kind: str
+    kind: Kind
     title: str
     owner: AbstractUser  # who answers for it: the KPI's outcome owner, the objective's owner
     detail: str
@@ -115,11 +106,7 @@ class ExceptionItem:
 
     @property
     def label(self) -> str:
-        return EXCEPTION_KINDS[self.kind]
-
-    @property
-    def owner_name(self) -> str:
-        return display_name(self.owner)
+        return Kind(self.kind).label
 
 
 @dataclass
@@ -130,11 +117,12 @@ class Exceptions:
     def counts(self) -> list[tuple[str, int]]:
         """(label, how many) of each kind present."""
         found = Counter(item.kind for item in self.items)
-        return [(label, found[kind]) for kind, label in EXCEPTION_KINDS.items() if found[kind]]
+        return [(kind.label, found[kind]) for kind in Kind if found[kind]]
 
 
 def exceptions_get(*, org: Organization) -> Exceptions:
-    """Red KPIs, KPIs off target two periods running, stale KPIs, low-confidence objectives."""
+    """Everything that needs attention (reviews.attention), one row per KPI or objective and
+    kind."""
     return Exceptions(_exceptions(org, org_statuses(org=org)))
 
 
@@ -154,39 +142,41 @@ def _last_value(status: KpiStatus) -> str:
     return f"last value for {day.day} {day:%b %Y}"
 
 
+def _worse_each_time(values: list[float], unit: str) -> str:
+    run = " → ".join(_number(v) for v in reversed(values[:DETERIORATING_RUN]))
+    return f"worse three periods running: {run}{f' {unit}' if unit else ''}"
+
+
+def _kpi_detail(kind: Kind, status: KpiStatus, recent: list[float]) -> str:
+    if kind == Kind.STALE:
+        return _last_value(status)
+    if kind == Kind.DETERIORATING:
+        return _worse_each_time(recent, status.kpi.unit)
+    return _against_target(status)
+
+
 def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionItem]:
-    today = org_today(org)
-    items: list[ExceptionItem] = []
-    for status in statuses:
-        kpi, owner = status.kpi, status.kpi.outcome_owner
-        if status.rag == Rag.RED:
-            items.append(ExceptionItem("red", kpi.name, owner, _against_target(status), kpi.pk))
-        if status.off_target_twice:
-            items.append(
-                ExceptionItem("off_twice", kpi.name, owner, _against_target(status), kpi.pk)
-            )
-        if status.stale:
-            items.append(ExceptionItem("stale", kpi.name, owner, _last_value(status), kpi.pk))
-    with org_scope(org):
-        running = list(
-            Objective.objects.select_related("owner").filter(
-                period_start__lte=today, period_end__gte=today
-            )
+    items = [
+        ExceptionItem(
+            kind,
+            found.status.kpi.name,
+            found.status.kpi.outcome_owner,
+            _kpi_detail(kind, found.status, found.recent),
+            url_kpi=found.status.kpi.pk,
         )
-    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
-    for objective in running:
-        checkin = latest.get(objective.pk)
-        if checkin is not None and checkin.confidence <= 4:
-            detail = f"{checkin.confidence}/10: {checkin.reason}"
-            items.append(
-                ExceptionItem(
-                    "low_confidence",
-                    objective.title,
-                    objective.owner,
-                    detail,
-                    url_objective=objective.pk,
-                )
-            )
-    order = list(EXCEPTION_KINDS)
+        for found in kpi_attention(org=org, statuses=statuses)
+        for kind in found.kinds
+    ]
+    items += [
+        ExceptionItem(
+            Kind.LOW_CONFIDENCE,
+            objective.title,
+            objective.owner,
+            f"{checkin.confidence}/10: {checkin.reason}",
+            url_objective=objective.pk,
+        )
+        for objective, checkin in low_confidence(org=org)
+    ]
+    order = list(Kind)
     items.sort(key=lambda item: order.index(item.kind))  # stable: names stay in order
     return items

@@ -3,11 +3,23 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 
-from metrics.models import Confidence, Kpi
+from metrics.models import Kpi
+from metrics.selectors import kpi_list
 from objectives.models import Objective
-from perfmgmt.forms import UserChoiceField, org_users
+from objectives.selectors import objective_list
+from perfmgmt.forms import UserChoiceField
 from perfmgmt.models import Organization, Team
-from reviews.models import CheckIn, CheckInStatus, Likelihood, MeetingKind, Outcome
+from perfmgmt.selectors import org_members, team_list
+from reviews.models import (
+    CHECKIN_FIELDS,
+    LOW_CONFIDENCE,
+    CheckIn,
+    CheckInStatus,
+    Likelihood,
+    MeetingKind,
+    Outcome,
+)
+from reviews.services import KpiValueIn
 
 
 class CheckInForm(forms.Form):
@@ -19,7 +31,7 @@ class CheckInForm(forms.Form):
     reason = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required when confidence is 4 or less, or when off track.",
+        help_text=f"Required when confidence is {LOW_CONFIDENCE} or less, or when off track.",
     )
     blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -36,9 +48,19 @@ class CheckInForm(forms.Form):
     def initial_for(cls, checkin: CheckIn | None) -> dict:
         if checkin is None:
             return {"status": CheckInStatus.ON_TRACK}
+        return checkin.snapshot()
+
+    def service_kwargs(self) -> dict:
+        """The cleaned check-in as services.checkin_submit takes it: its fields, and the KPI
+        values given (a value left empty is not sent)."""
+        data = self.cleaned_data
         return {
-            name: getattr(checkin, name)
-            for name in ("status", "progress", "confidence", "reason", "blockers", "next_steps")
+            **{name: data[name] for name in CHECKIN_FIELDS},
+            "values": [
+                KpiValueIn(kpi=kpi, value=data[f"value_{kpi.key}"])
+                for kpi in self.kpis
+                if data.get(f"value_{kpi.key}") is not None
+            ],
         }
 
     def value_fields(self) -> list[forms.BoundField]:
@@ -55,9 +77,9 @@ class MeetingForm(forms.Form):
     )
     held_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.all()
+        self.fields["team"].queryset = team_list(org=org)
 
 
 class DecisionForm(forms.Form):
@@ -77,9 +99,9 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = org_users(org)
-        self.fields["kpi"].queryset = Kpi.objects.all()
-        self.fields["objective"].queryset = Objective.objects.all()
+        self.fields["owner"].queryset = org_members(org)
+        self.fields["kpi"].queryset = kpi_list(org=org)
+        self.fields["objective"].queryset = objective_list(org=org)
 
 
 class RiskForm(forms.Form):
@@ -93,6 +115,3 @@ class RiskForm(forms.Form):
 class RiskReviewForm(forms.Form):
     outcome = forms.ChoiceField(choices=Outcome.choices, label="Did it happen?")
     learned = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What we learned")
-
-
-VALUE_CONFIDENCE = Confidence.PRELIMINARY

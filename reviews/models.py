@@ -18,6 +18,15 @@ class CheckInStatus(models.TextChoices):
     OFF_TRACK = "off_track", "Off track"
 
 
+# At or below this confidence (out of 10) the owner must say why, and the objective needs
+# attention in the exceptions list and on review agendas.
+LOW_CONFIDENCE = 4
+
+
+# What a person writes in a check-in: the form's fields, and what a revision keeps.
+CHECKIN_FIELDS = ("status", "progress", "confidence", "reason", "blockers", "next_steps")
+
+
 class CheckIn(TenantModel):
     """One objective's weekly check-in: status, progress and the owner's confidence."""
 
@@ -48,9 +57,19 @@ class CheckIn(TenantModel):
     def __str__(self) -> str:
         return f"{self.objective_id} week of {self.week_start}: {self.status}"
 
+    @property
+    def is_low_confidence(self) -> bool:
+        return self.confidence <= LOW_CONFIDENCE
+
+    def snapshot(self) -> dict:
+        """What the check-in says now (CHECKIN_FIELDS), JSON-safe: a revision's `before`."""
+        return {name: getattr(self, name) for name in CHECKIN_FIELDS}
+
 
 class CheckInRevision(TenantModel):
-    """What a check-in said before each edit: check-ins are audited."""
+    """What a check-in said before each edit (CheckIn.snapshot): check-ins are audited.
+
+    Only the before state is kept; the after state is the next revision's, or the check-in."""
 
     checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
     changed_by = models.ForeignKey(

@@ -15,13 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import smtplib
-import zoneinfo
 from collections import defaultdict
 from typing import Any
 
 import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -30,11 +30,12 @@ from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, Kpi
 from metrics.selectors import kpi_statuses
-from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.models import Membership, Organization, Role, Team
+from perfmgmt.periods import org_now, week_start
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery, ReminderKind
-from reviews.selectors import objectives_missing_checkin, week_start_for
+from reviews.selectors import objectives_missing_checkin
 
 logger = logging.getLogger(__name__)
 
@@ -186,8 +187,8 @@ def _week_key(week: dt.date) -> str:
 
 def reminders_send(*, org: Organization, now: dt.datetime | None = None) -> int:
     """Everything due for one organisation at `now` (its local time decides)."""
-    local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.timezone))
-    week = week_start_for(local.date())
+    local = org_now(org, now)
+    week = week_start(local.date())
     due = dt.datetime.combine(
         week + dt.timedelta(days=org.checkin_weekday),
         dt.time(org.checkin_hour),
@@ -209,14 +210,26 @@ def reminders_send(*, org: Organization, now: dt.datetime | None = None) -> int:
     return sent
 
 
+def escalation_recipient(team: Team) -> AbstractBaseUser | None:
+    """Who is told when a check-in of the team's work is still missing: the person named as the
+    team's lead (`Team.lead`), whatever their role, and nobody else.
+
+    Not everyone `leads_team` counts: that rule also lets every LEAD who merely belongs to the
+    team check in for it, and an escalation mailed to each of them would be noise. The named
+    lead is the one person the organisation made answerable for the team; a team without one
+    escalates to nobody (its owners still get their own reminder).
+    """
+    return team.lead
+
+
 def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool, down: set[str]) -> int:
     missing = list(objectives_missing_checkin(org=org, week_start=week))
     by_owner: dict = defaultdict(list)
     by_lead: dict = defaultdict(list)
     for objective in missing:
         by_owner[objective.owner].append(objective)
-        if objective.team.lead is not None:
-            by_lead[objective.team.lead].append(objective)
+        if (lead := escalation_recipient(objective.team)) is not None:
+            by_lead[lead].append(objective)
     link, key, sent = _link(org, "reviews:checkin"), _week_key(week), 0
     for owner, objectives in by_owner.items():
         titles = "\n".join(f"- {o.title}" for o in objectives)

@@ -3,35 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 
 from metrics.models import Kpi
-from metrics.selectors import kpi_statuses, recent_values
+from metrics.selectors import kpi_statuses
 from objectives.models import Objective
+from objectives.selectors import running_q
+from perfmgmt.charts import polyline
 from perfmgmt.models import Organization, Team
-from perfmgmt.permissions import can_check_in
+from perfmgmt.periods import current_week, org_today
+from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
-from perfmgmt.tenancy import org_scope
+from perfmgmt.tenancy import membership_for, org_scope
+from reviews.attention import (
+    DETERIORATING_RUN,
+    Kind,
+    kpi_attention,
+    low_confidence,
+    recent_for_attention,
+)
 from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
-
-
-def week_start_for(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
-
-
-def org_today(org: Organization, now: dt.datetime | None = None) -> dt.date:
-    """Today's date in the organisation's time zone (check-in weeks follow local time)."""
-    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(org.timezone)).date()
-
-
-def current_week(org: Organization, now: dt.datetime | None = None) -> dt.date:
-    return week_start_for(org_today(org, now))
 
 
 def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> QuerySet[Objective]:
@@ -40,21 +35,10 @@ def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> Que
     with org_scope(org):
         checked_in = CheckIn.objects.filter(objective=OuterRef("pk"), week_start=week_start)
         return (
-            Objective.objects.filter(period_start__lte=week_end, period_end__gte=week_start)
+            Objective.objects.filter(running_q(week_start, week_end))
             .exclude(Exists(checked_in))
             .select_related("team", "owner", "team__lead")
         )
-
-
-def latest_checkins(*, org: Organization, objective_ids: list) -> dict:
-    """The most recent check-in of each objective, in one query."""
-    with org_scope(org):
-        return {
-            c.objective_id: c
-            for c in CheckIn.objects.filter(objective_id__in=objective_ids)
-            .order_by("objective_id", "-week_start")
-            .distinct("objective_id")
-        }
 
 
 def _kpi_url(org: Organization, kpi_id: object) -> str:
@@ -67,19 +51,13 @@ def _objective_url(org: Organization, objective_id: object) -> str:
     )
 
 
-def _worsening(values: list[float], direction: str) -> bool:
-    """Three values, newest first, each worse than the one before it."""
-    if len(values) < 3:
-        return False
-    newest, middle, oldest = values[:3]
-    if direction == "higher":
-        return newest < middle < oldest
-    return newest > middle > oldest
-
-
 @dataclass
 class Agenda:
+    """Stored on the meeting as JSON (as_json): meetings keep the agenda they were created with,
+    so a key added here is missing from older meetings' agendas and their pages must cope."""
+
     red_kpis: list[dict] = field(default_factory=list)
+    off_twice_kpis: list[dict] = field(default_factory=list)
     deteriorating_kpis: list[dict] = field(default_factory=list)
     low_confidence: list[dict] = field(default_factory=list)
     stale_kpis: list[dict] = field(default_factory=list)
@@ -90,33 +68,34 @@ class Agenda:
         return asdict(self)
 
 
+# The agenda's list for each kind of attention (the keys stored meetings have).
+AGENDA_LISTS = {
+    Kind.RED: "red_kpis",
+    Kind.OFF_TWICE: "off_twice_kpis",
+    Kind.DETERIORATING: "deteriorating_kpis",
+    Kind.STALE: "stale_kpis",
+}
+
+
 def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
-    """What a review should talk about, from the data: red and deteriorating KPIs (a red KPI
-    with no open action is flagged), low-confidence objectives, stale KPIs, missing check-ins
+    """What a review should talk about, from the data: the KPIs and objectives that need
+    attention (reviews.attention; a red KPI with no open action is flagged), missing check-ins
     and overdue actions. A team review looks at that team's objectives and KPIs only."""
     today = org_today(org)
     with org_scope(org):
         kpis = Kpi.objects.select_related("outcome_owner", "objective")
-        objectives = Objective.objects.select_related("owner", "team")
         actions = ActionItem.objects.select_related("owner", "kpi", "objective")
         if team is not None:
             kpis = kpis.filter(objective__team=team)
-            objectives = objectives.filter(team=team)
             actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
         kpis = list(kpis)
-        running = [o for o in objectives if o.period_start <= today <= o.period_end]
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
-    recent = {
-        kpi_id: [v.value for v in values]
-        for kpi_id, values in recent_values(
-            org=org, kpi_ids=[k.pk for k in kpis], per_kpi=3
-        ).items()
-    }
-    statuses = kpi_statuses(org=org, kpis=kpis)
+    recent = recent_for_attention(org=org, kpi_ids=[k.pk for k in kpis])
+    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent).values()
     acted_on = {a.kpi_id for a in open_actions if a.kpi_id}
     agenda = Agenda()
-    for kpi in kpis:
-        status = statuses[kpi.pk]
+    for found in kpi_attention(org=org, statuses=statuses, recent=recent):
+        status, kpi = found.status, found.status.kpi
         item = {
             "kpi": str(kpi.pk),
             "title": kpi.name,
@@ -125,27 +104,24 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             "value": status.latest.value if status.latest else None,
             "target": status.target.value if status.target else None,
         }
-        if status.rag == "red":
-            agenda.red_kpis.append({**item, "no_open_action": kpi.pk not in acted_on})
-        if _worsening(recent.get(kpi.pk, []), kpi.direction):
-            agenda.deteriorating_kpis.append({**item, "recent": recent[kpi.pk]})
-        if status.stale:
-            agenda.stale_kpis.append(item)
-    latest = latest_checkins(org=org, objective_ids=[o.pk for o in running])
-    for objective in running:
-        checkin = latest.get(objective.pk)
-        if checkin is not None and checkin.confidence <= 4:
-            agenda.low_confidence.append(
-                {
-                    "objective": str(objective.pk),
-                    "title": objective.title,
-                    "owner": display_name(objective.owner),
-                    "url": _objective_url(org, objective.pk),
-                    "confidence": checkin.confidence,
-                    "reason": checkin.reason,
-                    "week_start": checkin.week_start.isoformat(),
-                }
-            )
+        extra = {
+            Kind.RED: {"no_open_action": kpi.pk not in acted_on},
+            Kind.DETERIORATING: {"recent": found.recent[:DETERIORATING_RUN]},
+        }
+        for kind in found.kinds:
+            getattr(agenda, AGENDA_LISTS[kind]).append({**item, **extra.get(kind, {})})
+    for objective, checkin in low_confidence(org=org, team=team, today=today):
+        agenda.low_confidence.append(
+            {
+                "objective": str(objective.pk),
+                "title": objective.title,
+                "owner": display_name(objective.owner),
+                "url": _objective_url(org, objective.pk),
+                "confidence": checkin.confidence,
+                "reason": checkin.reason,
+                "week_start": checkin.week_start.isoformat(),
+            }
+        )
     missing = objectives_missing_checkin(org=org, week_start=current_week(org))
     if team is not None:
         missing = missing.filter(team=team)
@@ -180,12 +156,13 @@ class Owed:
 
 
 def what_i_owe(*, org: Organization, user: object) -> Owed:
-    """A person's due check-ins (objectives they own or lead), due KPI values (KPIs whose data
-    they own that have gone stale) and open actions."""
+    """A person's due check-ins (objectives they own, or whose team they lead: the people
+    `can_check_in` lets report), due KPI values (KPIs whose data they own that have gone stale)
+    and open actions."""
     week = current_week(org)
-    mine = objectives_missing_checkin(org=org, week_start=week).filter(
-        Q(owner=user) | Q(team__lead=user)
-    )
+    actor = membership_for(org=org, user=user)
+    led = led_team_q(actor) if actor is not None else Q(pk__in=[])
+    mine = objectives_missing_checkin(org=org, week_start=week).filter(Q(owner=user) | led)
     with org_scope(org):
         kpis = list(Kpi.objects.filter(data_owner=user).select_related("objective"))
         actions = list(
@@ -221,10 +198,15 @@ def checkin_history(*, org: Organization, objective: Objective, weeks: int = 26)
             .select_related("author")
             .order_by("-week_start")[:weeks]
         )
-    chronological = checkins[::-1]
-    step = 200 / max(len(chronological) - 1, 1)
-    points = " ".join(
-        f"{i * step:.0f},{40 - c.confidence * 4}" for i, c in enumerate(chronological)
+    # Confidence on its fixed 0–10 scale, so weeks compare across objectives; one week draws.
+    points = polyline(
+        [c.confidence for c in reversed(checkins)],
+        width=200,
+        height=40,
+        low=0,
+        high=10,
+        min_points=1,
+        decimals=0,
     )
     return History(checkins=checkins, trend_points=points)
 
@@ -278,7 +260,7 @@ def checkin_slots(
     week_end = week_start + dt.timedelta(days=6)
     with org_scope(org):
         objectives = Objective.objects.select_related("team", "owner").filter(
-            period_start__lte=week_end, period_end__gte=week_start
+            running_q(week_start, week_end)
         )
         if objective_id is not None:
             objectives = objectives.filter(pk=objective_id)

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
-from metrics.models import Kpi, Source
+from metrics.models import Confidence, Kpi, Source
 from objectives.models import Objective
-from perfmgmt.models import Membership, Organization, Team
+from perfmgmt import periods
+from perfmgmt.models import Membership, Organization, Role, Team
+from perfmgmt.periods import org_today
 from perfmgmt.permissions import (
     can_check_in,
     can_plan_risks,
@@ -25,25 +26,25 @@ from perfmgmt.permissions import (
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 from reviews.models import (
+    LOW_CONFIDENCE,
     ActionItem,
     ActionStatus,
     CheckIn,
     CheckInRevision,
     CheckInStatus,
     Decision,
+    MeetingKind,
     ReviewMeeting,
     Risk,
 )
-from reviews.selectors import agenda_build, org_today
-
-LOW_CONFIDENCE = 4  # at or below this, the owner must say why
+from reviews.selectors import agenda_build
 
 
 @dataclass(frozen=True)
 class KpiValueIn:
     kpi: Kpi
     value: float
-    confidence: str = "preliminary"
+    confidence: str = Confidence.PRELIMINARY
 
 
 def checkin_week_closed(org: Organization, week_start: dt.date) -> bool:
@@ -74,7 +75,7 @@ def checkin_submit(
     ensure_same_org(org, objective=objective, actor=actor)
     ensure_allowed(can_check_in(actor, objective), "Only the owner or the team lead checks in.")
     errors: dict[str, str] = {}
-    if week_start.weekday() != 0:
+    if week_start != periods.week_start(week_start):
         errors["week_start"] = "A check-in week starts on a Monday."
     elif week_start > org_today(org):
         errors["week_start"] = "This week has not started yet."
@@ -99,13 +100,7 @@ def checkin_submit(
         )
         if checkin is not None:
             CheckInRevision.objects.create(
-                organization=org,
-                checkin=checkin,
-                changed_by=actor.user,
-                before=model_to_dict(
-                    checkin,
-                    fields=["status", "progress", "confidence", "reason", "blockers", "next_steps"],
-                ),
+                organization=org, checkin=checkin, changed_by=actor.user, before=checkin.snapshot()
             )
         else:
             checkin = CheckIn(organization=org, objective=objective, week_start=week_start)
@@ -116,8 +111,7 @@ def checkin_submit(
         checkin.reason = reason
         checkin.blockers = blockers
         checkin.next_steps = next_steps
-        checkin.full_clean()
-        checkin.save()
+        validated_save(org, checkin)
     if values:
         rows = [
             RawValue(kpi=v.kpi.pk, period_date=week_start, value=v.value, confidence=v.confidence)
@@ -145,7 +139,7 @@ def meeting_create(
 ) -> ReviewMeeting:
     """A review meeting whose agenda is generated from the data as it stands now."""
     ensure_same_org(org, team=team, actor=actor)
-    if kind == "weekly" and team is None:
+    if kind == MeetingKind.WEEKLY and team is None:
         raise ValidationError({"team": "A weekly operational review is per team."})
     ensure_allowed(can_run_review(actor, kind, team), "Your role does not run this review.")
     meeting = ReviewMeeting(
@@ -199,7 +193,7 @@ def action_create(
     if meeting is not None:
         ensure_allowed(can_run_review(actor, meeting.kind, meeting.team))
     else:
-        ensure_allowed(actor.role != "viewer")
+        ensure_allowed(actor.role != Role.VIEWER)
     action = ActionItem(
         organization=org,
         meeting=meeting,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
@@ -9,20 +11,24 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    QueryDict,
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from django_htmx.http import HttpResponseClientRefresh
 
+from objectives.models import Objective
 from objectives.selectors import objective_get
-from perfmgmt.forms import apply_service_errors
 from perfmgmt.http import safe_next
 from perfmgmt.models import Role
-from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review
+from perfmgmt.periods import current_week, org_today
+from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review, leads_team
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
+from perfmgmt.views import form_submit
 from reviews import services
+from reviews.attention import Kind
 from reviews.forms import (
     ActionForm,
     CheckInForm,
@@ -32,17 +38,17 @@ from reviews.forms import (
     RiskForm,
     RiskReviewForm,
 )
+from reviews.models import MeetingKind, Risk
 from reviews.selectors import (
+    CheckInSlot,
     action_get,
     checkin_history,
     checkin_slots,
-    current_week,
     meeting_detail,
     meeting_get,
     meeting_list,
     missing_by_team,
     objective_risks,
-    org_today,
     risk_get,
     what_i_owe,
 )
@@ -60,7 +66,7 @@ def owe(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/owe_page.html", context)
 
 
-def _slot_form(request: HttpRequest, slot, data=None) -> CheckInForm:
+def _slot_form(slot: CheckInSlot, data: QueryDict | None = None) -> CheckInForm:
     return CheckInForm(
         data,
         kpis=slot.kpis,
@@ -69,20 +75,51 @@ def _slot_form(request: HttpRequest, slot, data=None) -> CheckInForm:
     )
 
 
+def _checkin_card(
+    request: HttpRequest, slot: CheckInSlot, form: CheckInForm | None = None, *, saved: bool = False
+) -> dict:
+    """One objective's check-in card: its form, and its last six weeks."""
+    return {
+        "slot": slot,
+        "form": form or _slot_form(slot),
+        "history": checkin_history(org=request.org, objective=slot.objective, weeks=6),
+        "saved": saved,
+    }
+
+
 @org_view
 @require_GET
 def checkin_page(request: HttpRequest) -> HttpResponse:
     week = current_week(request.org)
     slots = checkin_slots(org=request.org, actor=request.membership, week_start=week)
-    cards = [
-        {
-            "slot": slot,
-            "form": _slot_form(request, slot),
-            "history": checkin_history(org=request.org, objective=slot.objective, weeks=6),
-        }
-        for slot in slots
-    ]
+    cards = [_checkin_card(request, slot) for slot in slots]
     return render(request, "reviews/checkin_page.html", {"cards": cards, "week": week})
+
+
+def _checkin_slot(request: HttpRequest, objective: Objective, week: dt.date) -> CheckInSlot:
+    slots = checkin_slots(
+        org=request.org, actor=request.membership, week_start=week, objective_id=objective.pk
+    )
+    if not slots:
+        raise Http404("This objective does not run this week.")
+    return slots[0]
+
+
+def _card_response(request: HttpRequest, card: dict, week: dt.date, status: int) -> HttpResponse:
+    if request.htmx:
+        # 200 even with errors: htmx swaps only successful responses by default.
+        context = {"card": card, "week": week}
+        return render(request, "reviews/checkin_page.html#checkin-card", context)
+    context = {"cards": [card], "week": week}
+    return render(request, "reviews/checkin_page.html", context, status=status)
+
+
+def _checkin_saved(request: HttpRequest, objective: Objective, week: dt.date) -> HttpResponse:
+    """After a check-in: back to the page, or (htmx) its card, fresh, saying it was saved."""
+    if not request.htmx:
+        return redirect("reviews:checkin", org_slug=request.org.slug)
+    card = _checkin_card(request, _checkin_slot(request, objective, week), saved=True)
+    return _card_response(request, card, week, 200)
 
 
 @org_view
@@ -92,67 +129,52 @@ def checkin_submit(request: HttpRequest, objective_id: str) -> HttpResponse:
         return refused
     ensure_allowed(can_check_in(request.membership, objective), "Only the owner or lead checks in.")
     week = current_week(request.org)
-    slot = checkin_slots(
-        org=request.org, actor=request.membership, week_start=week, objective_id=objective.pk
+    slot = _checkin_slot(request, objective, week)
+    return form_submit(
+        request,
+        _slot_form(slot, request.POST),
+        lambda form: services.checkin_submit(
+            org=request.org,
+            actor=request.membership,
+            objective=objective,
+            week_start=week,
+            **form.service_kwargs(),
+        ),
+        on_success=lambda _: _checkin_saved(request, objective, week),
+        page=lambda form, status: _card_response(
+            request, _checkin_card(request, slot, form), week, status
+        ),
     )
-    if not slot:
-        raise Http404("This objective does not run this week.")
-    form = _slot_form(request, slot[0], request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        values = [
-            services.KpiValueIn(kpi=kpi, value=data[f"value_{kpi.key}"])
-            for kpi in slot[0].kpis
-            if data.get(f"value_{kpi.key}") is not None
-        ]
-        try:
-            services.checkin_submit(
-                org=request.org,
-                actor=request.membership,
-                objective=objective,
-                week_start=week,
-                values=values,
-                **{k: v for k, v in data.items() if not k.startswith("value_")},
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            if not request.htmx:
-                return redirect("reviews:checkin", org_slug=request.org.slug)
-            slot = checkin_slots(
-                org=request.org,
-                actor=request.membership,
-                week_start=week,
-                objective_id=objective.pk,
-            )
-            form = _slot_form(request, slot[0])
-    card = {
-        "slot": slot[0],
-        "form": form,
-        "history": checkin_history(org=request.org, objective=objective, weeks=6),
-        "saved": form.is_bound is False,
+
+
+def _objective_page(
+    request: HttpRequest,
+    objective: Objective,
+    status: int = 200,
+    *,
+    risk_form: RiskForm | None = None,
+    review: tuple[Risk, RiskReviewForm] | None = None,
+) -> HttpResponse:
+    """An objective's check-ins and pre-mortem; `review` is a retrospective answer that failed,
+    shown on its risk's row."""
+    context = {
+        "objective": objective,
+        "history": checkin_history(org=request.org, objective=objective),
+        "risks": objective_risks(org=request.org, objective=objective),
+        "can_plan": can_plan_risks(request.membership, objective),
+        "risk_form": risk_form or RiskForm(),
+        "review_form": RiskReviewForm(),
+        "reviewed_risk": review[0].pk if review else None,
+        "failed_review_form": review[1] if review else None,
     }
-    if request.htmx:
-        # 200 even with errors: htmx swaps only successful responses by default.
-        return render(
-            request, "reviews/checkin_page.html#checkin-card", {"card": card, "week": week}
-        )
-    return render(request, "reviews/checkin_page.html", {"cards": [card], "week": week}, status=400)
+    return render(request, "reviews/objective_checkins.html", context, status=status)
 
 
 @org_view
 @require_GET
 def objective_checkins(request: HttpRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
-    context = {
-        "objective": objective,
-        "history": checkin_history(org=request.org, objective=objective),
-        "risks": objective_risks(org=request.org, objective=objective),
-        "can_plan": can_plan_risks(request.membership, objective),
-        "risk_form": RiskForm(),
-        "review_form": RiskReviewForm(),
-    }
-    return render(request, "reviews/objective_checkins.html", context)
+    return _objective_page(request, objective)
 
 
 @org_view
@@ -162,28 +184,28 @@ def missing(request: HttpRequest) -> HttpResponse:
     ensure_allowed(membership.role in (Role.ADMIN, Role.EXECUTIVE, Role.FINANCE, Role.LEAD))
     teams = missing_by_team(org=request.org)
     if membership.role == Role.LEAD:
-        teams = {
-            t: objs
-            for t, objs in teams.items()
-            if t.lead_id == membership.user_id or t.pk == membership.team_id
-        }
+        teams = {team: objs for team, objs in teams.items() if leads_team(membership, team)}
     return render(request, "reviews/checkin_missing.html", {"teams": teams})
 
 
 @org_view
 def meetings(request: HttpRequest) -> HttpResponse:
-    form = MeetingForm(request.POST or None, initial={"kind": "monthly"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = services.meeting_create(
-                org=request.org, actor=request.membership, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect("reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk)
-    context = {"meetings": meeting_list(org=request.org), "form": form}
-    return render(request, "reviews/meeting_list.html", context, status=400 if form.errors else 200)
+    return form_submit(
+        request,
+        MeetingForm(request.POST or None, org=request.org, initial={"kind": MeetingKind.MONTHLY}),
+        lambda form: services.meeting_create(
+            org=request.org, actor=request.membership, **form.cleaned_data
+        ),
+        on_success=lambda meeting: redirect(
+            "reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk
+        ),
+        page=lambda form, status: render(
+            request,
+            "reviews/meeting_list.html",
+            {"meetings": meeting_list(org=request.org), "form": form},
+            status=status,
+        ),
+    )
 
 
 def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
@@ -191,6 +213,7 @@ def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
         "meeting": meeting,
         **meeting_detail(org=request.org, meeting=meeting),
         "can_run": can_run_review(request.membership, meeting.kind, meeting.team),
+        "attention": {kind.value: kind.label for kind in Kind},
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": meeting.notes}),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "action_form": forms.get("action_form") or ActionForm(org=request.org),
@@ -211,15 +234,20 @@ def meeting(request: HttpRequest, meeting_id: str) -> HttpResponse:
     if part not in forms:
         return HttpResponse("Unknown part of the meeting.", status=400)
     name, form = forms[part]
-    if form.is_valid():
-        try:
-            _meeting_write(request, meeting, part, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect("reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk)
-    context = _meeting_context(request, meeting, **{name: form})
-    return render(request, "reviews/meeting_detail.html", context, status=400)
+    return form_submit(
+        request,
+        form,
+        lambda form: _meeting_write(request, meeting, part, form.cleaned_data),
+        on_success=lambda _: redirect(
+            "reviews:meeting", org_slug=request.org.slug, meeting_id=meeting.pk
+        ),
+        page=lambda form, status: render(
+            request,
+            "reviews/meeting_detail.html",
+            _meeting_context(request, meeting, **{name: form}),
+            status=status,
+        ),
+    )
 
 
 def _meeting_write(request: HttpRequest, meeting, part: str, data: dict) -> None:
@@ -256,13 +284,16 @@ def risk_add(request: HttpRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
     if (refused := _post_only(request)) is not None:
         return refused
-    form = RiskForm(request.POST)
-    if form.is_valid():
-        services.risk_add(
+    return form_submit(
+        request,
+        RiskForm(request.POST),
+        lambda form: services.risk_add(
             org=request.org, actor=request.membership, objective=objective, **form.cleaned_data
-        )
-    return redirect(
-        "reviews:objective-checkins", org_slug=request.org.slug, objective_id=objective.pk
+        ),
+        on_success=lambda _: redirect(
+            "reviews:objective-checkins", org_slug=request.org.slug, objective_id=objective.pk
+        ),
+        page=lambda form, status: _objective_page(request, objective, status, risk_form=form),
     )
 
 
@@ -271,11 +302,16 @@ def risk_review(request: HttpRequest, risk_id: str) -> HttpResponse:
     risk = risk_get(org=request.org, risk_id=risk_id)
     if (refused := _post_only(request)) is not None:
         return refused
-    form = RiskReviewForm(request.POST)
-    if form.is_valid():
-        services.risk_review(
+    return form_submit(
+        request,
+        RiskReviewForm(request.POST),
+        lambda form: services.risk_review(
             org=request.org, actor=request.membership, risk=risk, **form.cleaned_data
-        )
-    return redirect(
-        "reviews:objective-checkins", org_slug=request.org.slug, objective_id=risk.objective_id
+        ),
+        on_success=lambda _: redirect(
+            "reviews:objective-checkins", org_slug=request.org.slug, objective_id=risk.objective_id
+        ),
+        page=lambda form, status: _objective_page(
+            request, risk.objective, status, review=(risk, form)
+        ),
     )

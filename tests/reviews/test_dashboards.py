@@ -178,3 +178,15 @@ def test_the_kpi_page_costs_the_same_queries_at_any_history(acme, acme_cascade, 
     with CaptureQueriesContext(connection) as big:
         assert client.get(url).status_code == 200
     assert len(big.captured_queries) == len(small.captured_queries)
+
+
+def test_the_lead_view_lists_only_the_work_of_teams_one_leads(acme, acme_cascade):
+    objective = acme_cascade.objective
+    today = timezone.localdate()
+    objective.period_start = today - dt.timedelta(days=10)
+    objective.period_end = today + dt.timedelta(days=10)
+    objective.save()
+    board = dashboard_get(org=acme.org, membership=acme.lead, view="lead")
+    assert [o for o, _ in board.objectives] == [objective]
+    # A member of the same team may open the lead view, but leads nothing.
+    assert dashboard_get(org=acme.org, membership=acme.member, view="lead").objectives == []

@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from metrics.models import IngestionRun
 from metrics.sources import source_save
+from perfmgmt.models import Role
 from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery
 from reviews.reminders import notify_source_failing, reminders_send
 from reviews.services import checkin_submit
+from tests.factories import MembershipFactory, UserFactory
 
 # Friday 20 November 2026, 11:00 in Berlin: after a Friday-10:00 check-in deadline.
 FRIDAY_LATE_MORNING = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC)
@@ -216,3 +218,24 @@ def test_a_failed_source_notice_is_resent_as_stored(acme, running, smtp_refusing
     notices = [m for m in mail.outbox if "keeps failing" in m.subject]
     assert len(notices) == 1 and notices[0].to == [acme.member.user.email]
     assert "HTTP 500" in notices[0].body
+
+
+def test_the_escalation_goes_to_the_named_lead_only(acme, running):
+    other_lead = MembershipFactory(
+        organization=acme.org, user=UserFactory(username="leo"), role=Role.LEAD, team=acme.sales
+    )  # leads_team, but not named
+    running.owner = acme.member.user
+    running.save()
+    reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING + dt.timedelta(hours=25))
+    escalation = "Check-ins still missing in your team (Acme)"
+    assert escalation in subjects(acme.lead.user.email)
+    assert escalation not in subjects(other_lead.user.email)
+
+
+def test_a_team_without_a_named_lead_escalates_to_nobody(acme, running):
+    acme.sales.lead = None
+    acme.sales.save()
+    running.owner = acme.member.user
+    running.save()
+    reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING + dt.timedelta(hours=25))
+    assert not [m for m in mail.outbox if "still missing" in m.subject]

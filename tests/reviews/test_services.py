@@ -7,9 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from metrics.models import MetricValue
+from perfmgmt.periods import current_week
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn, CheckInRevision
-from reviews.selectors import agenda_build, current_week, what_i_owe
+from reviews.selectors import agenda_build, what_i_owe
 from reviews.services import (
     KpiValueIn,
     action_create,
@@ -270,3 +271,17 @@ def test_a_premortem_risk_is_answered_in_the_retrospective(acme, running):
         risk_add(
             org=acme.org, actor=acme.viewer, objective=running, description="x", likelihood="low"
         )
+
+
+def test_the_agenda_weighs_only_objectives_running_today_of_the_reviewed_team(acme, running):
+    submit(acme, running, confidence=2, reason="Budget cut")
+    assert [i["title"] for i in agenda_build(org=acme.org).low_confidence] == [running.title]
+    assert agenda_build(org=acme.org, team=acme.support).low_confidence == []
+    running.period_end = current_week(acme.org) - dt.timedelta(days=1)
+    running.save()
+    assert agenda_build(org=acme.org).low_confidence == []
+
+
+def test_the_agenda_never_reads_another_organisations_objectives(acme, running, globex):
+    submit(acme, running, confidence=2, reason="Budget cut")
+    assert agenda_build(org=globex.org).low_confidence == []

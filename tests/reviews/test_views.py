@@ -3,9 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from perfmgmt.tenancy import org_scope
+from reviews import services
 from reviews.models import ActionItem, CheckIn, ReviewMeeting
 
 
@@ -123,3 +125,60 @@ def test_premortem_and_retrospective_side_by_side(acme, running, client_for):
     )
     page = client.get(f"/o/acme/objectives/{running.pk}/checkins/").content.decode()
     assert "Churn spike" in page and "Did it happen?" in page
+
+
+def test_pages_name_people_by_full_name_else_username(acme, running, client_for):
+    lead = acme.lead.user
+    lead.first_name, lead.last_name = "Lena", "Lind"
+    lead.save()
+    page = client_for(acme.lead).get(f"/o/acme/objectives/{running.pk}/checkins/")
+    assert "owner Lena Lind" in page.content.decode()
+    lead.first_name = lead.last_name = ""
+    lead.save()
+    page = client_for(acme.lead).get(f"/o/acme/objectives/{running.pk}/checkins/")
+    assert f"owner {lead.username}" in page.content.decode()
+
+
+def _refuse(field: str, message: str):
+    def refuse(**kwargs):
+        raise ValidationError({field: message})
+
+    return refuse
+
+
+def test_a_risk_the_service_refuses_is_shown_with_a_400_not_a_500(
+    acme, running, client_for, monkeypatch
+):
+    monkeypatch.setattr(services, "risk_add", _refuse("description", "Say what could fail."))
+    response = client_for(acme.lead).post(
+        f"/o/acme/objectives/{running.pk}/risks/",
+        {"description": "Churn spike", "likelihood": "high"},
+    )
+    assert response.status_code == 400
+    assert "Say what could fail." in response.content.decode()
+
+
+def test_a_retrospective_the_service_refuses_is_shown_on_its_risk_with_a_400(
+    acme, running, client_for, monkeypatch
+):
+    risk = services.risk_add(
+        org=acme.org, actor=acme.lead, objective=running, description="Churn", likelihood="low"
+    )
+    monkeypatch.setattr(services, "risk_review", _refuse("learned", "Say what was learned."))
+    response = client_for(acme.lead).post(
+        f"/o/acme/risks/{risk.pk}/review/", {"outcome": "avoided", "learned": "Nothing"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Say what was learned." in page and 'value="Nothing"' not in page  # a textarea
+    assert "Nothing</textarea>" in page
+
+
+def test_an_incomplete_risk_form_is_shown_again_with_a_400(acme, running, client_for):
+    response = client_for(acme.lead).post(
+        f"/o/acme/objectives/{running.pk}/risks/", {"likelihood": "high"}
+    )
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    with org_scope(acme.org):
+        assert not running.risks.exists()
