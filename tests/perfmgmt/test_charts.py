@@ -33,7 +33,7 @@ def test_a_flat_series_lies_on_the_bottom_edge():
 
 @pytest.mark.parametrize("series", [[1.5, 3.25, 2.0, 9.75], [5, 1], [-3, 0, 12.5, 12.5]])
 def test_it_draws_the_kpi_card_sparkline_as_before(series):
-    # metrics/dashboards.py _spark, until phase 2 switches it to polyline.
+    # What the KPI card drew before it called polyline (metrics/dashboards.py).
     low, high = min(series), max(series)
     span, step = (high - low) or 1.0, 100 / (len(series) - 1)
     before = " ".join(
@@ -44,7 +44,7 @@ def test_it_draws_the_kpi_card_sparkline_as_before(series):
 
 @pytest.mark.parametrize("confidences", [[], [7], [3, 8, 10, 0]])
 def test_it_draws_the_confidence_trend_as_before(confidences):
-    # reviews/selectors.py checkin_history, until phase 2 switches it to polyline.
+    # What the check-in history drew before it called polyline (reviews/selectors.py).
     step = 200 / max(len(confidences) - 1, 1)
     before = " ".join(f"{i * step:.0f},{40 - c * 4}" for i, c in enumerate(confidences))
     drawn = polyline(confidences, width=200, height=40, low=0, high=10, min_points=1, decimals=0)

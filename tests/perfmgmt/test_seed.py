@@ -127,8 +127,8 @@ def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):
 
     from django.core import mail
 
+    from perfmgmt.periods import current_week
     from reviews.reminders import reminders_send
-    from reviews.selectors import current_week
 
     # Saturday of this week, noon in Berlin: after Acme's Friday-10:00 check-in deadline.
     saturday = current_week(demo) + dt.timedelta(days=5)

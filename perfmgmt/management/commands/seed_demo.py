@@ -20,11 +20,10 @@ from metrics.services import kpi_create, kpi_update, target_set
 from objectives.models import Objective, Perspective
 from objectives.services import objective_create, priority_create
 from perfmgmt.models import Membership, Organization, Role
-from perfmgmt.periods import cadence_period_start, fiscal_quarter, fiscal_year
+from perfmgmt.periods import cadence_period_start, current_week, fiscal_quarter, fiscal_year
 from perfmgmt.services import membership_set, organization_create, team_create
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
-from reviews.selectors import current_week
 from reviews.services import action_create, checkin_submit, decision_record, meeting_create
 
 DEMO_PASSWORD = "perfmgmt-demo"
