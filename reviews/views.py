@@ -25,6 +25,7 @@ from perfmgmt.models import Role
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, can_plan_risks, can_run_review, leads_team
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import form_submit
 from reviews import services
@@ -38,7 +39,7 @@ from reviews.forms import (
     RiskForm,
     RiskReviewForm,
 )
-from reviews.models import MeetingKind, Risk
+from reviews.models import MeetingKind, ReviewMeeting, Risk
 from reviews.selectors import (
     CheckInSlot,
     action_get,
@@ -60,7 +61,7 @@ def _post_only(request: HttpRequest) -> HttpResponse | None:
 
 @org_view
 @require_GET
-def owe(request: HttpRequest) -> HttpResponse:
+def owe(request: TenantRequest) -> HttpResponse:
     owed = what_i_owe(org=request.org, user=request.user)
     context = {"owed": owed, "today": org_today(request.org)}
     return render(request, "reviews/owe_page.html", context)
@@ -76,7 +77,11 @@ def _slot_form(slot: CheckInSlot, data: QueryDict | None = None) -> CheckInForm:
 
 
 def _checkin_card(
-    request: HttpRequest, slot: CheckInSlot, form: CheckInForm | None = None, *, saved: bool = False
+    request: TenantRequest,
+    slot: CheckInSlot,
+    form: CheckInForm | None = None,
+    *,
+    saved: bool = False,
 ) -> dict:
     """One objective's check-in card: its form, and its last six weeks."""
     return {
@@ -89,14 +94,14 @@ def _checkin_card(
 
 @org_view
 @require_GET
-def checkin_page(request: HttpRequest) -> HttpResponse:
+def checkin_page(request: TenantRequest) -> HttpResponse:
     week = current_week(request.org)
     slots = checkin_slots(org=request.org, actor=request.membership, week_start=week)
     cards = [_checkin_card(request, slot) for slot in slots]
     return render(request, "reviews/checkin_page.html", {"cards": cards, "week": week})
 
 
-def _checkin_slot(request: HttpRequest, objective: Objective, week: dt.date) -> CheckInSlot:
+def _checkin_slot(request: TenantRequest, objective: Objective, week: dt.date) -> CheckInSlot:
     slots = checkin_slots(
         org=request.org, actor=request.membership, week_start=week, objective_id=objective.pk
     )
@@ -105,7 +110,7 @@ def _checkin_slot(request: HttpRequest, objective: Objective, week: dt.date) -> 
     return slots[0]
 
 
-def _card_response(request: HttpRequest, card: dict, week: dt.date, status: int) -> HttpResponse:
+def _card_response(request: TenantRequest, card: dict, week: dt.date, status: int) -> HttpResponse:
     if request.htmx:
         # 200 even with errors: htmx swaps only successful responses by default.
         context = {"card": card, "week": week}
@@ -114,7 +119,7 @@ def _card_response(request: HttpRequest, card: dict, week: dt.date, status: int)
     return render(request, "reviews/checkin_page.html", context, status=status)
 
 
-def _checkin_saved(request: HttpRequest, objective: Objective, week: dt.date) -> HttpResponse:
+def _checkin_saved(request: TenantRequest, objective: Objective, week: dt.date) -> HttpResponse:
     """After a check-in: back to the page, or (htmx) its card, fresh, saying it was saved."""
     if not request.htmx:
         return redirect("reviews:checkin", org_slug=request.org.slug)
@@ -123,7 +128,7 @@ def _checkin_saved(request: HttpRequest, objective: Objective, week: dt.date) ->
 
 
 @org_view
-def checkin_submit(request: HttpRequest, objective_id: str) -> HttpResponse:
+def checkin_submit(request: TenantRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
     if (refused := _post_only(request)) is not None:
         return refused
@@ -148,7 +153,7 @@ def checkin_submit(request: HttpRequest, objective_id: str) -> HttpResponse:
 
 
 def _objective_page(
-    request: HttpRequest,
+    request: TenantRequest,
     objective: Objective,
     status: int = 200,
     *,
@@ -172,14 +177,14 @@ def _objective_page(
 
 @org_view
 @require_GET
-def objective_checkins(request: HttpRequest, objective_id: str) -> HttpResponse:
+def objective_checkins(request: TenantRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
     return _objective_page(request, objective)
 
 
 @org_view
 @require_GET
-def missing(request: HttpRequest) -> HttpResponse:
+def missing(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     ensure_allowed(membership.role in (Role.ADMIN, Role.EXECUTIVE, Role.FINANCE, Role.LEAD))
     teams = missing_by_team(org=request.org)
@@ -189,7 +194,7 @@ def missing(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def meetings(request: HttpRequest) -> HttpResponse:
+def meetings(request: TenantRequest) -> HttpResponse:
     return form_submit(
         request,
         MeetingForm(request.POST or None, org=request.org, initial={"kind": MeetingKind.MONTHLY}),
@@ -208,7 +213,7 @@ def meetings(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
+def _meeting_context(request: TenantRequest, meeting: ReviewMeeting, **forms) -> dict:
     return {
         "meeting": meeting,
         **meeting_detail(org=request.org, meeting=meeting),
@@ -221,7 +226,7 @@ def _meeting_context(request: HttpRequest, meeting, **forms) -> dict:
 
 
 @org_view
-def meeting(request: HttpRequest, meeting_id: str) -> HttpResponse:
+def meeting(request: TenantRequest, meeting_id: str) -> HttpResponse:
     meeting = meeting_get(org=request.org, meeting_id=meeting_id)
     if request.method != "POST":
         return render(request, "reviews/meeting_detail.html", _meeting_context(request, meeting))
@@ -250,18 +255,18 @@ def meeting(request: HttpRequest, meeting_id: str) -> HttpResponse:
     )
 
 
-def _meeting_write(request: HttpRequest, meeting, part: str, data: dict) -> None:
-    common = {"org": request.org, "actor": request.membership, "meeting": meeting}
+def _meeting_write(request: TenantRequest, meeting: ReviewMeeting, part: str, data: dict) -> None:
+    org, actor = request.org, request.membership
     if part == "notes":
-        services.meeting_notes_set(**common, notes=data["notes"])
+        services.meeting_notes_set(org=org, actor=actor, meeting=meeting, notes=data["notes"])
     elif part == "decision":
-        services.decision_record(**common, text=data["text"])
+        services.decision_record(org=org, actor=actor, meeting=meeting, text=data["text"])
     else:
-        services.action_create(**common, **data)
+        services.action_create(org=org, actor=actor, meeting=meeting, **data)
 
 
 @org_view
-def action_status(request: HttpRequest, action_id: str) -> HttpResponse:
+def action_status(request: TenantRequest, action_id: str) -> HttpResponse:
     action = action_get(org=request.org, action_id=action_id)
     if (refused := _post_only(request)) is not None:
         return refused
@@ -280,7 +285,7 @@ def action_status(request: HttpRequest, action_id: str) -> HttpResponse:
 
 
 @org_view
-def risk_add(request: HttpRequest, objective_id: str) -> HttpResponse:
+def risk_add(request: TenantRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
     if (refused := _post_only(request)) is not None:
         return refused
@@ -298,7 +303,7 @@ def risk_add(request: HttpRequest, objective_id: str) -> HttpResponse:
 
 
 @org_view
-def risk_review(request: HttpRequest, risk_id: str) -> HttpResponse:
+def risk_review(request: TenantRequest, risk_id: str) -> HttpResponse:
     risk = risk_get(org=request.org, risk_id=risk_id)
     if (refused := _post_only(request)) is not None:
         return refused

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from metrics.dashboards import KEY_METRICS_LIMIT, attainment_chart
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 from reviews.dashboards import DASHBOARD_VIEWS, dashboard_get, default_view, exceptions_get
 
 
 @org_view
 @require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: TenantRequest) -> HttpResponse:
     view = request.GET.get("view") or default_view(request.membership)
     if view not in DASHBOARD_VIEWS:
         view = default_view(request.membership)
@@ -29,7 +30,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @org_view
 @require_GET
-def exceptions(request: HttpRequest) -> HttpResponse:
+def exceptions(request: TenantRequest) -> HttpResponse:
     return render(
         request, "reviews/exception_list.html", {"exceptions": exceptions_get(org=request.org)}
     )
