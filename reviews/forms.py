@@ -79,7 +79,9 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = team_list(org=org)
+        team = self.fields["team"]
+        assert isinstance(team, forms.ModelChoiceField)
+        team.queryset = team_list(org=org)
 
 
 class DecisionForm(forms.Form):
@@ -99,9 +101,13 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = org_members(org)
-        self.fields["kpi"].queryset = kpi_list(org=org)
-        self.fields["objective"].queryset = objective_list(org=org)
+        owner, kpi, objective = self.fields["owner"], self.fields["kpi"], self.fields["objective"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        assert isinstance(kpi, forms.ModelChoiceField)
+        assert isinstance(objective, forms.ModelChoiceField)
+        owner.queryset = org_members(org)
+        kpi.queryset = kpi_list(org=org)
+        objective.queryset = objective_list(org=org)
 
 
 class RiskForm(forms.Form):
