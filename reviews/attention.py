@@ -99,7 +99,7 @@ def kpi_attention(
     return found
 
 
-def latest_checkins(*, org: Organization, objective_ids: Sequence[object]) -> dict:
+def latest_checkins(*, org: Organization, objective_ids: Sequence[uuid.UUID]) -> dict:
     """The most recent check-in of each objective, in one query."""
     with org_scope(org):
         return {

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
+from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
@@ -14,7 +16,7 @@ from metrics.selectors import kpi_statuses
 from objectives.models import Objective
 from objectives.selectors import running_q
 from perfmgmt.charts import polyline
-from perfmgmt.models import Organization, Team
+from perfmgmt.models import Membership, Organization, Team
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
@@ -83,12 +85,12 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     and overdue actions. A team review looks at that team's objectives and KPIs only."""
     today = org_today(org)
     with org_scope(org):
-        kpis = Kpi.objects.select_related("outcome_owner", "objective")
+        kpi_qs = Kpi.objects.select_related("outcome_owner", "objective")
         actions = ActionItem.objects.select_related("owner", "kpi", "objective")
         if team is not None:
-            kpis = kpis.filter(objective__team=team)
+            kpi_qs = kpi_qs.filter(objective__team=team)
             actions = actions.filter(Q(objective__team=team) | Q(kpi__objective__team=team))
-        kpis = list(kpis)
+        kpis = list(kpi_qs)
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
     recent = recent_for_attention(org=org, kpi_ids=[k.pk for k in kpis])
     statuses = kpi_statuses(org=org, kpis=kpis, recent=recent).values()
@@ -96,7 +98,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
     agenda = Agenda()
     for found in kpi_attention(org=org, statuses=statuses, recent=recent):
         status, kpi = found.status, found.status.kpi
-        item = {
+        item: dict[str, object] = {
             "kpi": str(kpi.pk),
             "title": kpi.name,
             "owner": display_name(kpi.outcome_owner),
@@ -104,7 +106,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             "value": status.latest.value if status.latest else None,
             "target": status.target.value if status.target else None,
         }
-        extra = {
+        extra: dict[Kind, dict[str, object]] = {
             Kind.RED: {"no_open_action": kpi.pk not in acted_on},
             Kind.DETERIORATING: {"recent": found.recent[:DETERIORATING_RUN]},
         }
@@ -155,7 +157,7 @@ class Owed:
     actions: list[ActionItem]
 
 
-def what_i_owe(*, org: Organization, user: object) -> Owed:
+def what_i_owe(*, org: Organization, user: User) -> Owed:
     """A person's due check-ins (objectives they own, or whose team they lead: the people
     `can_check_in` lets report), due KPI values (KPIs whose data they own that have gone stale)
     and open actions."""
@@ -216,7 +218,7 @@ def meeting_list(*, org: Organization) -> list[ReviewMeeting]:
         return list(ReviewMeeting.objects.select_related("team", "created_by")[:100])
 
 
-def meeting_get(*, org: Organization, meeting_id: object) -> ReviewMeeting:
+def meeting_get(*, org: Organization, meeting_id: uuid.UUID | str) -> ReviewMeeting:
     with org_scope(org):
         return get_or_404(ReviewMeeting.objects.select_related("team"), meeting_id, "review")
 
@@ -229,12 +231,12 @@ def meeting_detail(*, org: Organization, meeting: ReviewMeeting) -> dict:
         }
 
 
-def action_get(*, org: Organization, action_id: object) -> ActionItem:
+def action_get(*, org: Organization, action_id: uuid.UUID | str) -> ActionItem:
     with org_scope(org):
         return get_or_404(ActionItem.objects.select_related("owner"), action_id, "action")
 
 
-def risk_get(*, org: Organization, risk_id: object) -> Risk:
+def risk_get(*, org: Organization, risk_id: uuid.UUID | str) -> Risk:
     with org_scope(org):
         return get_or_404(Risk.objects.select_related("objective__team"), risk_id, "risk")
 
@@ -253,18 +255,22 @@ class CheckInSlot:
 
 
 def checkin_slots(
-    *, org: Organization, actor: object, week_start: dt.date, objective_id: object = None
+    *,
+    org: Organization,
+    actor: Membership,
+    week_start: dt.date,
+    objective_id: uuid.UUID | str | None = None,
 ) -> list[CheckInSlot]:
     """The objectives this person checks in on this week, with this week's check-in (if any)
     and the KPIs they own on each that take a value in the same form."""
     week_end = week_start + dt.timedelta(days=6)
     with org_scope(org):
-        objectives = Objective.objects.select_related("team", "owner").filter(
+        running = Objective.objects.select_related("team", "owner").filter(
             running_q(week_start, week_end)
         )
         if objective_id is not None:
-            objectives = objectives.filter(pk=objective_id)
-        objectives = [o for o in objectives if can_check_in(actor, o)]
+            running = running.filter(pk=objective_id)
+        objectives = [o for o in running if can_check_in(actor, o)]
         ids = [o.pk for o in objectives]
         existing = {
             c.objective_id: c
