@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -181,7 +181,7 @@ def action_create(
     org: Organization,
     actor: Membership,
     title: str,
-    owner: AbstractBaseUser,
+    owner: User,
     due_date: dt.date,
     meeting: ReviewMeeting | None = None,
     kpi: Kpi | None = None,
