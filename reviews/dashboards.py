@@ -33,12 +33,16 @@ from reviews.models import CheckIn
 DASHBOARD_VIEWS = ("executive", "lead", "finance", "member")
 
 
+# Keyed by role value: Membership.role is the stored string, and a Role equals its value.
+_DEFAULT_VIEWS: dict[str, str] = {
+    Role.LEAD: "lead",
+    Role.FINANCE: "finance",
+    Role.MEMBER: "member",
+}
+
+
 def default_view(membership: Membership) -> str:
-    return {
-        Role.LEAD: "lead",
-        Role.FINANCE: "finance",
-        Role.MEMBER: "member",
-    }.get(membership.role, "executive")
+    return _DEFAULT_VIEWS.get(membership.role, "executive")
 
 
 @dataclass
@@ -76,18 +80,20 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
     return board
 
 
-def _my_objectives(org: Organization, membership: Membership, view: str) -> list:
+def _my_objectives(
+    org: Organization, membership: Membership, view: str
+) -> list[tuple[Objective, CheckIn | None]]:
     user = membership.user
     week = current_week(org)
     with org_scope(org):
-        objectives = Objective.objects.select_related("team", "owner").filter(
+        running = Objective.objects.select_related("team", "owner").filter(
             running_q(week, week + dt.timedelta(days=6))
         )
         if view == "lead":
-            objectives = objectives.filter(led_team_q(membership))
+            running = running.filter(led_team_q(membership))
         else:
-            objectives = objectives.filter(owner=user)
-        objectives = list(objectives)
+            running = running.filter(owner=user)
+        objectives = list(running)
         this_week = {
             c.objective_id: c
             for c in CheckIn.objects.filter(objective__in=objectives, week_start=week)
@@ -131,8 +137,12 @@ def _number(value: float) -> str:
 
 
 def _against_target(status: KpiStatus) -> str:
+    latest, target = status.latest, status.target
+    # Only a red or off-target KPI is described so, and rag_status rates a KPI so only when it
+    # has a value and a target.
+    assert latest is not None and target is not None
     unit = f" {status.kpi.unit}" if status.kpi.unit else ""
-    return f"{_number(status.latest.value)}{unit} against {_number(status.target.value)}{unit}"
+    return f"{_number(latest.value)}{unit} against {_number(target.value)}{unit}"
 
 
 def _last_value(status: KpiStatus) -> str:
