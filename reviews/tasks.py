@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from celery import shared_task
 from django.db import transaction
 
@@ -14,7 +16,7 @@ def reminders_dispatch() -> int:
     """Every few minutes (beat): one task per organisation."""
     org_ids = list(Organization.objects.values_list("pk", flat=True))
     for org_id in org_ids:
-        transaction.on_commit(lambda o=org_id: reminders_for_org.delay(o))
+        transaction.on_commit(partial(reminders_for_org.delay, org_id))
     return len(org_ids)
 
 
