@@ -239,3 +239,16 @@ def test_a_team_without_a_named_lead_escalates_to_nobody(acme, running):
     running.save()
     reminders_send(org=acme.org, now=FRIDAY_LATE_MORNING + dt.timedelta(hours=25))
     assert not [m for m in mail.outbox if "still missing" in m.subject]
+
+
+def test_the_dispatcher_hands_each_organisation_its_own_task_after_commit(
+    acme, globex, django_capture_on_commit_callbacks
+):
+    from reviews.tasks import reminders_dispatch, reminders_for_org
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert reminders_dispatch() == 2
+    assert all(callback.func == reminders_for_org.delay for callback in callbacks)
+    assert sorted(callback.args for callback in callbacks) == sorted(
+        [(acme.org.pk,), (globex.org.pk,)]
+    )
