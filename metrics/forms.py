@@ -6,8 +6,9 @@ from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
-from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from perfmgmt.forms import PeriodField, UserChoiceField, scoped_formfield
 from perfmgmt.models import Organization
+from perfmgmt.selectors import org_members
 
 
 class KpiForm(forms.ModelForm):
@@ -27,8 +28,8 @@ class KpiForm(forms.ModelForm):
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["objective"].queryset = Objective.objects.all()
-        self.fields["outcome_owner"].queryset = org_users(org)
-        self.fields["data_owner"].queryset = org_users(org)
+        self.fields["outcome_owner"].queryset = org_members(org)
+        self.fields["data_owner"].queryset = org_members(org)
         lags = Kpi.objects.filter(kind=KpiKind.LAG)
         if self.instance.pk:
             lags = lags.exclude(pk=self.instance.pk)
@@ -85,7 +86,7 @@ class DataSourceForm(forms.ModelForm):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["data_owner"].queryset = org_users(org)
+        self.fields["data_owner"].queryset = org_members(org)
 
     def service_fields(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields}

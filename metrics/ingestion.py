@@ -238,6 +238,8 @@ def values_validate(
     This loop runs for every value of a 50,000-value batch, so it stays plain: no per-row
     objects beyond the result tuple. A None row (not an object) was reported by its parser.
     """
+    # The server's (UTC) date, not the organisation's: the window is 400 days wide, so a day
+    # either way only moves its far edge, and one batch is judged the same for every tenant.
     today = timezone.localdate()
     refs = {row.kpi for row in rows if row is not None and isinstance(row.kpi, str | uuid.UUID)}
     kpis = _resolve_kpis(org, refs)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from metrics.models import (
     Confidence,
@@ -24,7 +23,7 @@ from metrics.models import (
 )
 from metrics.rag import rag_status, variance
 from perfmgmt.models import Organization
-from perfmgmt.periods import cadence_length_days, cadence_period_start
+from perfmgmt.periods import cadence_length_days, cadence_period_start, org_today
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
 
@@ -145,7 +144,7 @@ def kpi_statuses(
     `recent` (newest first per KPI, from recent_values) saves the values query when the caller
     has already read them; with fewer than two per KPI, `previous_rag` is NONE.
     """
-    today = timezone.localdate()
+    today = org_today(org)
     ids = [kpi.pk for kpi in kpis]
     if recent is None:
         recent = recent_values(org=org, kpi_ids=ids, per_kpi=2)
@@ -197,7 +196,7 @@ def kpi_chart(*, org: Organization, kpi: Kpi) -> dict:
             .order_by("-period_date")
             .values_list("period_date", "value", "confidence")[:CHART_POINTS]
         )
-        oldest = values[-1][0] if values else timezone.localdate()
+        oldest = values[-1][0] if values else org_today(org)
         targets = list(
             Target.objects.filter(kpi=kpi, period_end__gte=oldest).order_by("period_start")
         )

@@ -25,9 +25,9 @@ from django_scopes import scopes_disabled
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from metrics.signals import source_failing
-from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.models import Membership, Organization
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
+from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
 
 SOURCE_FIELDS = (
     "name",
@@ -69,7 +69,7 @@ def source_save(
     """Create or change a data source. An empty `auth_header` keeps the stored secret."""
     source = source or DataSource(organization=org)
     ensure_same_org(org, source=source, actor=actor)
-    ensure_allowed(actor.role == Role.ADMIN, "Only admins manage data sources.")
+    ensure_admin(actor, "manage data sources")
     ensure_members(org, data_owner=fields.get("data_owner"))
     secret = fields.pop("auth_header", "")
     for name, value in fields.items():

@@ -14,13 +14,7 @@ from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
 from metrics.selectors import kpi_get, kpi_pinned, kpi_values_page
-from perfmgmt.models import Role
-from perfmgmt.permissions import (
-    can_edit_kpi,
-    can_manage_strategy,
-    can_record_value,
-    can_set_target,
-)
+from perfmgmt.permissions import can_edit_kpi, can_plan, can_record_value, can_set_target
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
@@ -63,7 +57,7 @@ def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
 @org_view
 def kpi_create(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    ensure_allowed(can_manage_strategy(membership) or membership.role == Role.LEAD)
+    ensure_allowed(can_plan(membership))
     form = KpiForm(request.POST or None, org=request.org, instance=Kpi(organization=request.org))
     return service_form_page(
         request,

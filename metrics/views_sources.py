@@ -23,13 +23,13 @@ from perfmgmt.forms import apply_service_errors
 from perfmgmt.models import Role
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope, org_view
-from perfmgmt.validation import ensure_allowed
+from perfmgmt.validation import ensure_admin, ensure_allowed
 
 IMPORT_COLUMNS = ("kpi", "period_date", "value", "confidence", "note")
 
 
 def _admin_only(request: HttpRequest) -> None:
-    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins manage data sources.")
+    ensure_admin(request.membership, "manage data sources")
 
 
 @org_view

@@ -4,8 +4,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from objectives.models import Objective, StrategicPriority
-from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from perfmgmt.forms import PeriodField, UserChoiceField, scoped_formfield
 from perfmgmt.models import Organization, Team
+from perfmgmt.selectors import org_members, team_list
 
 
 class PriorityForm(forms.ModelForm):
@@ -31,7 +32,7 @@ class PriorityForm(forms.ModelForm):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = org_users(org)
+        self.fields["owner"].queryset = org_members(org)
 
 
 class ObjectiveForm(forms.Form):
@@ -49,8 +50,8 @@ class ObjectiveForm(forms.Form):
         self.fields["period"] = PeriodField(org=org)
         self.fields["priority"].queryset = StrategicPriority.objects.all()
         self.fields["parent"].queryset = Objective.objects.all()
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["owner"].queryset = org_users(org)
+        self.fields["team"].queryset = team_list(org=org)
+        self.fields["owner"].queryset = org_members(org)
 
     @classmethod
     def initial_for(cls, objective: Objective) -> dict:

@@ -9,8 +9,7 @@ from objectives import services
 from objectives.forms import ObjectiveForm, PriorityForm
 from objectives.models import StrategicPriority
 from objectives.selectors import objective_get, priority_get
-from perfmgmt.models import Role
-from perfmgmt.permissions import can_edit_objective, can_manage_strategy
+from perfmgmt.permissions import can_edit_objective, can_manage_strategy, can_plan
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
@@ -65,7 +64,7 @@ def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
 @org_view
 def objective_create(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    ensure_allowed(can_manage_strategy(membership) or membership.role == Role.LEAD)
+    ensure_allowed(can_plan(membership))
     form = ObjectiveForm(request.POST or None, org=request.org)
     return service_form_page(
         request,
