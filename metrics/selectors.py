@@ -220,9 +220,35 @@ def kpi_chart(*, org: Organization, kpi: Kpi) -> dict:
     }
 
 
-def kpi_values_page(*, org: Organization, kpi: Kpi) -> QuerySet[MetricValue]:
+def target_list(*, org: Organization, kpi: Kpi | None = None) -> QuerySet[Target]:
+    """The organisation's targets (of one KPI, when given)."""
     with org_scope(org):
-        return MetricValue.objects.filter(kpi=kpi).select_related("recorded_by")
+        targets = Target.objects.all()
+        return targets if kpi is None else targets.filter(kpi=kpi)
+
+
+def value_list(
+    *,
+    org: Organization,
+    kpi: Kpi | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[MetricValue]:
+    """The organisation's values (of one KPI, with a period date from `start` to `end`)."""
+    with org_scope(org):
+        values = MetricValue.objects.all()
+        if kpi is not None:
+            values = values.filter(kpi=kpi)
+        if start is not None:
+            values = values.filter(period_date__gte=start)
+        if end is not None:
+            values = values.filter(period_date__lte=end)
+        return values
+
+
+def kpi_values(*, org: Organization, kpi: Kpi) -> QuerySet[MetricValue]:
+    """A KPI's values with who recorded them, unevaluated: the page paginates it."""
+    return value_list(org=org, kpi=kpi).select_related("recorded_by")
 
 
 def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:

@@ -13,7 +13,7 @@ from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
-from metrics.selectors import kpi_get, kpi_pinned, kpi_values_page
+from metrics.selectors import kpi_get, kpi_pinned, kpi_values
 from perfmgmt.permissions import can_edit_kpi, can_plan, can_record_value, can_set_target
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
@@ -30,7 +30,7 @@ VALUES_PER_PAGE = 20
 @org_view
 def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
-    page = Paginator(kpi_values_page(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
+    page = Paginator(kpi_values(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     if request.htmx and request.htmx.target == "values-table":

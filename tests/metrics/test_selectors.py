@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from metrics.dashboards import cards_for
-from metrics.selectors import kpi_statuses
+from metrics.selectors import kpi_statuses, target_list, value_list
 from perfmgmt.periods import org_today
+from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory
 
 # Sunday 1 March 2026 in UTC, already Monday 2 March on Kiritimati (UTC+14).
@@ -42,3 +43,19 @@ def test_the_status_reads_only_the_organisations_own_values(kiritimati, globex):
     MetricValueFactory(kpi=kpi, period_date=dt.date(2026, 2, 23))
     status = kpi_statuses(org=globex.org, kpis=[kpi])[kpi.pk]
     assert status.latest is None and status.stale
+
+
+def test_target_and_value_lists_hold_only_the_organisations_own(acme, acme_cascade, globex):
+    other = build_cascade(globex)
+    assert list(target_list(org=acme.org)) == [acme_cascade.target]
+    assert list(target_list(org=globex.org, kpi=acme_cascade.kpi)) == []
+    assert list(value_list(org=acme.org)) == [acme_cascade.value]
+    assert list(value_list(org=globex.org)) == [other.value]
+    assert list(value_list(org=globex.org, kpi=acme_cascade.kpi)) == []
+
+
+def test_the_value_list_narrows_to_a_kpi_and_a_window(acme, acme_cascade):
+    kpi, day = acme_cascade.kpi, acme_cascade.value.period_date
+    assert list(value_list(org=acme.org, kpi=kpi, start=day, end=day)) == [acme_cascade.value]
+    assert list(value_list(org=acme.org, kpi=kpi, start=day + dt.timedelta(days=1))) == []
+    assert list(value_list(org=acme.org, kpi=kpi, end=day - dt.timedelta(days=1))) == []
