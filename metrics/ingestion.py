@@ -22,7 +22,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from metrics.models import Confidence, Kpi, MetricValue, Source
+from metrics.selectors import kpis_by_ref
 from perfmgmt.models import Membership, Organization
 from perfmgmt.periods import cadence_period_start
 from perfmgmt.permissions import can_record_value
@@ -203,28 +204,6 @@ def _parse_measured_at(raw: Any) -> dt.datetime | None:
     return raw
 
 
-def _resolve_kpis(org: Organization, refs: Iterable[Any]) -> dict[str, Kpi]:
-    """Map every reference (id or key) that exists in this organisation to its KPI."""
-    ids: set[uuid.UUID] = set()
-    keys: set[str] = set()
-    for ref in refs:
-        if isinstance(ref, uuid.UUID):
-            ids.add(ref)
-        elif isinstance(ref, str) and "\x00" not in ref:
-            try:
-                ids.add(uuid.UUID(ref))
-            except ValueError:
-                keys.add(ref)
-    with org_scope(org):
-        found = Kpi.objects.filter(id__in=ids) | Kpi.objects.filter(key__in=keys)
-        kpis = list(found.select_related("objective__team"))
-    resolved: dict[str, Kpi] = {}
-    for kpi in kpis:
-        resolved[str(kpi.pk)] = kpi
-        resolved[kpi.key] = kpi
-    return resolved
-
-
 def values_validate(
     *,
     org: Organization,
@@ -242,7 +221,7 @@ def values_validate(
     # either way only moves its far edge, and one batch is judged the same for every tenant.
     today = timezone.localdate()
     refs = {row.kpi for row in rows if row is not None and isinstance(row.kpi, str | uuid.UUID)}
-    kpis = _resolve_kpis(org, refs)
+    kpis = kpis_by_ref(org=org, refs=refs)
     allowed = {kpi.pk: actor is None or can_record_value(actor, kpi) for kpi in kpis.values()}
     clean: list[tuple] = []
     parsed_bad = {error.index for error in errors}
@@ -253,7 +232,7 @@ def values_validate(
             continue
         bad = len(errors)
         ref = row.kpi
-        kpi = kpis.get(str(ref)) if isinstance(ref, str | uuid.UUID) else None
+        kpi = kpis.get(ref) if isinstance(ref, str | uuid.UUID) else None
         if ref is MISSING:
             errors.append(RowError(index, "kpi", "this field is required"))
         elif kpi is None:

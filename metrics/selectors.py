@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from metrics.models import (
     Confidence,
@@ -269,18 +269,50 @@ def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
         )
 
 
-def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
-    """A KPI by its org-unique key or by its id, as REST clients address it."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL; no key or id contains one
+def as_uuid(ref: object) -> uuid.UUID | None:
+    """`ref` as a UUID if it is one or reads as one (any case, with or without hyphens)."""
+    if isinstance(ref, uuid.UUID):
+        return ref
+    try:
+        return uuid.UUID(ref) if isinstance(ref, str) else None
+    except ValueError:
         return None
+
+
+def kpis_by_ref(*, org: Organization, refs: Iterable[object]) -> dict[object, Kpi]:
+    """The organisation's KPIs by the references clients give (`/values/`, `/targets/`,
+    `?kpi=`, CSV imports and pulls), each found reference mapped to its KPI.
+
+    The one precedence: a reference that reads as a UUID and is the id of one of the
+    organisation's KPIs is that KPI; any other text is a key. The KPI service refuses keys
+    that read as UUIDs, so an id and a key never name two KPIs (a key stored before that rule
+    is still found, as a key, when no KPI has it as id). A reference that is not text or a
+    UUID, or holds a NUL (PostgreSQL text cannot), is never found. One query, whatever the
+    number of references; the KPIs come with their objective and team (the permission checks
+    read them).
+    """
+    wanted = {ref for ref in refs if isinstance(ref, str | uuid.UUID) and "\x00" not in str(ref)}
+    ids = {pk for pk in map(as_uuid, wanted) if pk is not None}
+    keys = {ref for ref in wanted if isinstance(ref, str)}
+    if not wanted:
+        return {}
     with org_scope(org):
-        found = Kpi.objects.filter(key=ref).first()
-        if found is None:
-            try:
-                found = Kpi.objects.filter(pk=uuid.UUID(ref)).first()
-            except ValueError:
-                return None
-    return found
+        found = list(
+            Kpi.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).select_related("objective__team")
+        )
+    by_id = {kpi.pk: kpi for kpi in found}
+    by_key = {kpi.key: kpi for kpi in found}
+    resolved: dict[object, Kpi] = {}
+    for ref in wanted:
+        kpi = by_id.get(as_uuid(ref)) or (by_key.get(ref) if isinstance(ref, str) else None)
+        if kpi is not None:
+            resolved[ref] = kpi
+    return resolved
+
+
+def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
+    """One KPI by id or key (`kpis_by_ref`'s precedence); None when there is none."""
+    return kpis_by_ref(org=org, refs=[ref]).get(ref)
 
 
 def kpi_pinned(*, org: Organization, user: object, kpi: Kpi) -> bool:

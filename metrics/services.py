@@ -11,6 +11,7 @@ from django.db import transaction
 
 from metrics.models import Direction, Kpi, KpiKind, KpiLink, KpiPin, Target, TargetChange
 from metrics.rag import default_thresholds
+from metrics.selectors import as_uuid
 from objectives.models import Objective
 from perfmgmt.models import Membership, Organization
 from perfmgmt.periods import org_today
@@ -69,6 +70,11 @@ def kpi_update(
         with org_scope(org):
             stored = Kpi.objects.select_related("objective__team").get(pk=kpi.pk)
         ensure_allowed(can_edit_kpi(actor, stored), "You cannot edit this KPI.")
+    key = fields.get("key")
+    if key is not None and key != kpi.key and as_uuid(key) is not None:
+        # Clients name a KPI by id or key (metrics.selectors.kpis_by_ref); a key that reads
+        # as an id could name another KPI.
+        raise ValidationError({"key": "A key cannot have the form of an id (a UUID)."})
     for name, value in fields.items():
         setattr(kpi, name, value)
     objective: Objective | None = kpi.objective if kpi.objective_id else None

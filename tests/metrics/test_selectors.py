@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from metrics.dashboards import cards_for
-from metrics.selectors import kpi_statuses, target_list, value_list
+from metrics.selectors import kpi_by_ref, kpi_statuses, kpis_by_ref, target_list, value_list
 from perfmgmt.periods import org_today
 from tests.conftest import build_cascade
 from tests.factories import KpiFactory, MetricValueFactory
@@ -59,3 +59,27 @@ def test_the_value_list_narrows_to_a_kpi_and_a_window(acme, acme_cascade):
     assert list(value_list(org=acme.org, kpi=kpi, start=day, end=day)) == [acme_cascade.value]
     assert list(value_list(org=acme.org, kpi=kpi, start=day + dt.timedelta(days=1))) == []
     assert list(value_list(org=acme.org, kpi=kpi, end=day - dt.timedelta(days=1))) == []
+
+
+def test_a_kpi_is_found_by_its_id_in_any_spelling_or_by_its_key(acme, acme_cascade):
+    kpi = acme_cascade.kpi
+    refs = [str(kpi.pk), str(kpi.pk).upper(), kpi.pk.hex, kpi.pk, kpi.key, "nope", 7, "a\x00b"]
+    found = kpis_by_ref(org=acme.org, refs=refs)
+    assert found == {ref: kpi for ref in refs[:5]}
+
+
+def test_an_id_wins_over_a_key_that_reads_the_same(acme, acme_cascade):
+    kpi = acme_cascade.kpi
+    # A key stored before keys that read as ids were refused.
+    impostor = KpiFactory(organization=acme.org, key=str(kpi.pk))
+    legacy = KpiFactory(organization=acme.org, key="00000000-0000-4000-8000-000000000000")
+    found = kpis_by_ref(org=acme.org, refs=[str(kpi.pk), legacy.key])
+    assert found == {str(kpi.pk): kpi, legacy.key: legacy}
+    assert impostor not in found.values()
+    assert kpi_by_ref(org=acme.org, ref=legacy.key) == legacy
+
+
+def test_another_organisations_kpi_is_not_found_by_id_or_key(acme, acme_cascade, globex):
+    kpi = acme_cascade.kpi
+    assert kpis_by_ref(org=globex.org, refs=[str(kpi.pk), kpi.key]) == {}
+    assert kpi_by_ref(org=globex.org, ref=kpi.key) is None

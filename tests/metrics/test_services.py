@@ -216,3 +216,10 @@ def test_rag_follows_the_thresholds_and_direction(value, direction, expected):
     else:
         target = Target(value=100, green_threshold=100, amber_threshold=110)
     assert rag_status(value, target, direction) == expected
+
+
+def test_a_kpi_key_cannot_read_as_an_id(acme, acme_cascade):
+    fields = kpi_fields(acme, acme_cascade.objective, key="0b7c3a56-1f0e-4a53-9a5e-6d3f8e7b2c11")
+    with pytest.raises(ValidationError) as error:
+        kpi_create(org=acme.org, actor=acme.admin, **fields)
+    assert "key" in error.value.message_dict
