@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,7 +10,7 @@ from metrics.forms import CsvImportForm, DataSourceForm
 from metrics.ingestion import (
     BatchRejected,
     IngestionBusy,
-    RawValue,
+    values_from_csv,
     values_ingest,
     values_validate,
 )
@@ -24,8 +21,6 @@ from perfmgmt.models import Role
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope, org_view
 from perfmgmt.validation import ensure_admin, ensure_allowed
-
-IMPORT_COLUMNS = ("kpi", "period_date", "value", "confidence", "note")
 
 
 def _admin_only(request: HttpRequest) -> None:
@@ -70,30 +65,6 @@ def source(request: HttpRequest, source_id: str) -> HttpResponse:
     )
 
 
-def _parse_csv(text: str) -> tuple[list[RawValue], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in IMPORT_COLUMNS[:3] if c not in (reader.fieldnames or [])]
-    if missing:
-        return [], [f"The file has no column {', '.join(missing)}."]
-    rows = []
-    for record in reader:
-        raw = (record.get("value") or "").strip()
-        try:
-            value: object = float(raw)
-        except ValueError:
-            value = raw  # validation names it
-        rows.append(
-            RawValue(
-                kpi=(record.get("kpi") or "").strip(),
-                period_date=(record.get("period_date") or "").strip(),
-                value=value,
-                confidence=(record.get("confidence") or "").strip() or None,
-                note=(record.get("note") or "").strip(),
-            )
-        )
-    return rows, []
-
-
 @org_view
 def csv_import(request: HttpRequest) -> HttpResponse:
     """Upload, preview with per-row errors, confirm: all or nothing."""
@@ -102,12 +73,12 @@ def csv_import(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         text = form.rows_text()
-        rows, problems = _parse_csv(text)
-        clean, errors = values_validate(org=request.org, rows=rows, actor=request.membership)
-        context.update(
-            rows=rows[:200], count=len(rows), errors=errors, problems=problems, text=text
+        rows, errors = values_from_csv(text)
+        clean, errors = values_validate(
+            org=request.org, rows=rows, actor=request.membership, errors=errors
         )
-        if request.POST.get("confirm") and not errors and not problems and rows:
+        context.update(rows=rows[:200], count=len(rows), errors=errors, text=text)
+        if request.POST.get("confirm") and not errors and rows:
             try:
                 result = values_ingest(
                     org=request.org, rows=rows, source=Source.IMPORT, actor=request.membership

@@ -360,3 +360,19 @@ def test_two_sweeps_at_the_same_moment_queue_one_next_attempt(acme, weekly, serv
         thread.join(timeout=30)
     assert [r.attempt for r in found] == [2]
     assert runs(acme) == [(1, "failed"), (2, "queued")]
+
+
+def test_a_csv_pull_strips_cells_like_the_import_page(acme, weekly):
+    text = "kpi, week ,count\n deploys , 2026-11-09 , 7 \n"
+    source = make_source(acme, "", kind="csv", records_path="", csv_text=text)
+    assert pull(acme, source).status == "ok"
+    assert values(acme) == [(dt.date(2026, 11, 9), 7.0)]
+
+
+def test_a_csv_pull_without_a_mapped_column_names_every_row(acme, weekly):
+    text = "kpi,when,count\ndeploys,2026-11-09,7\ndeploys,2026-11-16,8\n"
+    source = make_source(acme, "", kind="csv", records_path="", csv_text=text)
+    run = pull(acme, source)
+    assert run.status == "failed" and values(acme) == []
+    assert "row 0 columns: no column week" in run.error
+    assert "row 1 columns: no column week" in run.error
