@@ -23,6 +23,7 @@ from metrics import services
 from metrics.ingestion import (
     MAX_ABS_VALUE,
     MAX_DAYS_AHEAD,
+    VALUE_FIELDS,
     BatchRejected,
     IngestionBusy,
     values_from_objects,
@@ -213,16 +214,7 @@ class ValueSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MetricValue
-        fields = [
-            "kpi",
-            "period_date",
-            "value",
-            "confidence",
-            "source",
-            "note",
-            "measured_at",
-            "updated_at",
-        ]
+        fields = [*VALUE_FIELDS, "source", "updated_at"]
 
 
 @extend_schema_serializer(component_name="ValueIn")  # the published name, kept for clients

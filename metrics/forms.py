@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from metrics.ingestion import OPTIONAL_FIELDS
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
@@ -59,6 +60,9 @@ class TargetForm(forms.Form):
 
 
 class ValueForm(forms.Form):
+    """A value of one KPI by hand: VALUE_FIELDS but the KPI (the page's) and when it was
+    measured (now); the names are the ingestion's, handed to metric_value_record as they are."""
+
     period_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Any day in the period; the value is filed under the period's first day.",
@@ -102,7 +106,7 @@ class CsvImportForm(forms.Form):
         required=False,
         label="CSV file",
         help_text="Columns: kpi (key or id), period_date (YYYY-MM-DD), value, and optionally "
-        "confidence and note.",
+        f"{', '.join(OPTIONAL_FIELDS)}.",
     )
     csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -29,19 +29,7 @@ class PrioritySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StrategicPriority
-        fields = [
-            "id",
-            "title",
-            "description",
-            "perspective",
-            "owner",
-            "rank",
-            "horizon_start",
-            "horizon_end",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.PRIORITY_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from objectives.models import Objective, StrategicPriority
+from objectives.services import PRIORITY_FIELDS
 from perfmgmt.forms import PeriodField, UserChoiceField, scoped_formfield
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import org_members, team_list
@@ -12,16 +13,7 @@ from perfmgmt.selectors import org_members, team_list
 class PriorityForm(forms.ModelForm):
     class Meta:
         model = StrategicPriority
-        fields = [
-            "title",
-            "description",
-            "perspective",
-            "owner",
-            "rank",
-            "horizon_start",
-            "horizon_end",
-            "is_active",
-        ]
+        fields = list(PRIORITY_FIELDS)
         widgets = {
             "horizon_start": forms.DateInput(attrs={"type": "date"}),
             "horizon_end": forms.DateInput(attrs={"type": "date"}),
