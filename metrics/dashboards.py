@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
-from metrics.models import Kpi, KpiPin
+from metrics.models import Kpi, KpiKind, KpiPin
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.charts import polyline
@@ -89,7 +89,7 @@ def key_kpis(*, org: Organization, membership: Membership, view: str) -> list[Kp
             team = Q(objective__in=objectives)
             # The team's key KPIs; a team that marked none sees its outcomes (lag KPIs).
             marked = kpis.filter(team & Q(is_key=True)).exists()
-            chosen = (team & Q(is_key=True) if marked else team & Q(kind="lag")) | pinned
+            chosen = (team & Q(is_key=True) if marked else team & Q(kind=KpiKind.LAG)) | pinned
         elif view == "finance":
             objectives = Objective.objects.filter(priority__perspective=Perspective.FINANCIAL)
             chosen = (Q(objective__in=objectives) & Q(is_key=True)) | pinned

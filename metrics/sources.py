@@ -33,6 +33,7 @@ from metrics.ingestion import (
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from metrics.signals import source_failing
 from perfmgmt.models import Membership, Organization
+from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
 
@@ -350,6 +351,11 @@ def _finish(
             lambda: source_failing.send(sender=DataSource, source=source, run=run)
         )
     return True
+
+
+def source_get(*, org: Organization, source_id: str) -> DataSource:
+    with org_scope(org):
+        return get_or_404(DataSource.objects.all(), source_id, "data source")
 
 
 def source_list(*, org: Organization) -> list[DataSource]:

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 
 from objectives.models import Objective, StrategicPriority
 from objectives.services import PRIORITY_FIELDS
-from perfmgmt.forms import PeriodField, UserChoiceField, scoped_formfield
+from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import org_members, team_list
 
 
-class PriorityForm(forms.ModelForm):
+class PriorityForm(TenantModelForm):
     class Meta:
         model = StrategicPriority
         fields = list(PRIORITY_FIELDS)
@@ -20,10 +22,9 @@ class PriorityForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         field_classes = {"owner": UserChoiceField}
-        formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
         self.fields["owner"].queryset = org_members(org)
 
 

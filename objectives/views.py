@@ -19,10 +19,6 @@ def _cascade_url(request: HttpRequest) -> str:
     return reverse("cascade:cascade", kwargs={"org_slug": request.org.slug})
 
 
-def _priority_fields(form: PriorityForm) -> dict:
-    return {name: form.cleaned_data[name] for name in services.PRIORITY_FIELDS}
-
-
 def _objective_fields(form: ObjectiveForm) -> dict:
     data = dict(form.cleaned_data)
     period = data.pop("period")
@@ -38,7 +34,7 @@ def priority_create(request: HttpRequest) -> HttpResponse:
         form,
         title="New strategic priority",
         save=lambda f: services.priority_create(
-            org=request.org, actor=request.membership, **_priority_fields(f)
+            org=request.org, actor=request.membership, **f.service_fields()
         ),
         success_url=_cascade_url(request),
     )
@@ -55,7 +51,7 @@ def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
         title=f"Edit priority: {priority.title}",
         # The form has already copied its data onto `priority`; the service validates it again.
         save=lambda f: services.priority_update(
-            org=request.org, actor=request.membership, priority=priority, **_priority_fields(f)
+            org=request.org, actor=request.membership, priority=priority, **f.service_fields()
         ),
         success_url=_cascade_url(request),
     )

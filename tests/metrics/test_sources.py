@@ -12,10 +12,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, MetricValue
-from metrics.sources import runs_sweep, source_pull, source_save, sources_claim_due
+from metrics.sources import (
+    runs_sweep,
+    source_get,
+    source_pull,
+    source_save,
+    sources_claim_due,
+)
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
 
@@ -376,3 +383,27 @@ def test_a_csv_pull_without_a_mapped_column_names_every_row(acme, weekly):
     assert run.status == "failed" and values(acme) == []
     assert "row 0 columns: no column week" in run.error
     assert "row 1 columns: no column week" in run.error
+
+
+def test_a_source_is_fetched_only_in_its_own_organisation(acme, globex):
+    source = make_source(acme, "https://example.com/d")
+    assert source_get(org=acme.org, source_id=str(source.pk)) == source
+    with pytest.raises(Http404):
+        source_get(org=globex.org, source_id=str(source.pk))
+
+
+def test_a_rejected_source_form_is_a_400_with_the_services_error(acme, client_for):
+    response = client_for(acme.admin).post(
+        "/o/acme/sources/",
+        {
+            "name": "Warehouse",
+            "kind": "json",
+            "interval_minutes": "60",
+            "kpi_field": "kpi",
+            "date_field": "week",
+            "value_field": "count",
+            "data_owner": acme.admin.user.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "A JSON source needs a URL." in response.content.decode()
