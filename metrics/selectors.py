@@ -42,11 +42,6 @@ def kpi_list(*, org: Organization) -> QuerySet[Kpi]:
         return Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner")
 
 
-def target_get(*, org: Organization, kpi: Kpi, target_id: int | str) -> Target:
-    with org_scope(org):
-        return get_or_404(Target.objects.filter(kpi=kpi), target_id, "target")
-
-
 OFF_TARGET = (Rag.AMBER, Rag.RED)
 
 

@@ -135,7 +135,7 @@ def test_service_rules_come_back_as_field_errors(acme, acme_cascade, key_client)
             "period_start": "2026-10-01",
             "period_end": "2026-12-31",
             "value": "NaN",
-        },  # noqa: E501
+        },
         format="json",
     )
     assert response.status_code == 400 and "value" in response.json()

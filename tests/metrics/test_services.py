@@ -43,7 +43,7 @@ def test_a_lead_cannot_define_kpis_for_another_teams_objective(acme):
 
 def test_kpi_keys_are_unique_within_an_organisation_only(
     acme, globex, acme_cascade, globex_cascade
-):  # noqa: E501
+):
     kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))
     with pytest.raises(ValidationError) as error:
         kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))

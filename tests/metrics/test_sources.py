@@ -159,7 +159,7 @@ def test_a_csv_upload_source_maps_its_columns(acme, weekly):
 )
 def test_bad_source_data_fails_the_run_and_writes_nothing(
     acme, weekly, server, status, body, error
-):  # noqa: E501
+):
     base, docs = server
     docs.routes["/d"] = (status, body)
     source = make_source(acme, f"{base}/d")
