@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import exceptions, serializers, status
@@ -22,23 +23,25 @@ from metrics import services
 from metrics.ingestion import (
     MAX_ABS_VALUE,
     MAX_DAYS_AHEAD,
+    VALUE_FIELDS,
     BatchRejected,
     IngestionBusy,
     values_from_objects,
     values_ingest,
 )
 from metrics.models import Confidence, Kpi, KpiKind, MetricValue, Source, Target
-from metrics.selectors import kpi_by_ref, kpi_get, kpi_list
-from objectives.api import MemberField, ScopedPkField
+from metrics.selectors import kpi_by_ref, kpi_get, kpi_list, target_list, value_list
 from objectives.models import Objective, Perspective
 from perfmgmt.api import (
     RETRY_AFTER,
+    CreatedCursorPagination,
     FiniteFloatField,
-    IdCursorPagination,
     IsoDateFilter,
+    MemberField,
     OrgAPIView,
     OrgFilterSet,
     OrgListAPIView,
+    ScopedPkField,
     StrictBooleanFilter,
     TextFilter,
     WindowDateField,
@@ -194,7 +197,7 @@ class TargetListAPI(OrgListAPIView):
 
     @extend_schema(responses=TargetSerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        return self.paginated(Target.objects.all(), TargetSerializer)
+        return self.paginated(target_list(org=self.org), TargetSerializer)
 
     @extend_schema(request=TargetSerializer, responses={201: TargetSerializer})
     @idempotent
@@ -211,20 +214,15 @@ class ValueSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MetricValue
-        fields = [
-            "kpi",
-            "period_date",
-            "value",
-            "confidence",
-            "source",
-            "note",
-            "measured_at",
-            "updated_at",
-        ]
+        fields = [*VALUE_FIELDS, "source", "updated_at"]
 
 
-class ValueInSerializer(serializers.Serializer):
+@extend_schema_serializer(component_name="ValueIn")  # the published name, kept for clients
+class ValueInSchema(serializers.Serializer):
     """One value. `period_date` may be any day of the KPI's cadence period."""
+
+    # Documentation only: the endpoints hand the raw JSON to metrics.ingestion, which
+    # validates a whole batch at once and names every bad row; nothing validates with this.
 
     kpi = serializers.CharField(help_text="The KPI's id or its org-unique key.")
     period_date = WindowDateField(
@@ -240,7 +238,9 @@ class ValueInSerializer(serializers.Serializer):
     )
 
 
-class ValueCursorPagination(IdCursorPagination):
+class ValueCursorPagination(CreatedCursorPagination):
+    """Values page by period date, newest first; the id orders the KPIs of one period."""
+
     page_size = 500
     max_page_size = 5000
     ordering = ("-period_date", "-id")
@@ -342,9 +342,9 @@ class ValueListAPI(OrgListAPIView):
 
     @extend_schema(responses=ValueSerializer(many=True))
     def get(self, request: Request, org_slug: str) -> Response:
-        return self.paginated(MetricValue.objects.all(), ValueSerializer)
+        return self.paginated(value_list(org=self.org), ValueSerializer)
 
-    @extend_schema(request=ValueInSerializer, responses=INGEST_RESPONSES, parameters=INGEST_HEADERS)
+    @extend_schema(request=ValueInSchema, responses=INGEST_RESPONSES, parameters=INGEST_HEADERS)
     @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         """Record one value (an upsert: the same value again changes nothing)."""
@@ -355,7 +355,7 @@ class ValueBulkAPI(OrgAPIView):
     @extend_schema(
         request=inline_serializer(
             "ValueBatch",
-            {"values": ValueInSerializer(many=True, max_length=settings.API_MAX_BATCH)},
+            {"values": ValueInSchema(many=True, max_length=settings.API_MAX_BATCH)},
         ),
         responses=INGEST_RESPONSES,
         parameters=INGEST_HEADERS,

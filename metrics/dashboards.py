@@ -10,10 +10,12 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
-from metrics.models import Kpi, KpiPin
+from metrics.models import Kpi, KpiKind, KpiPin
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
+from perfmgmt.charts import polyline
 from perfmgmt.models import Membership, Organization
+from perfmgmt.permissions import led_team_q
 from perfmgmt.tenancy import org_scope
 
 KEY_METRICS_LIMIT = 7
@@ -30,15 +32,8 @@ class Card:
 
 
 def _spark(values: list[Reading]) -> str:
-    series = [v.value for v in reversed(values)]
-    if len(series) < 2:
-        return ""
-    low, high = min(series), max(series)
-    span = (high - low) or 1.0
-    step = 100 / (len(series) - 1)
-    return " ".join(
-        f"{i * step:.1f},{28 - (v - low) / span * 26:.1f}" for i, v in enumerate(series)
-    )
+    """The card's 100×28 sparkline of `values` (newest first), 2px clear of the top edge."""
+    return polyline([v.value for v in reversed(values)], width=100, height=28, top=2)
 
 
 def cards_for(*, org: Organization, user: object, kpis: list[Kpi], today: dt.date) -> list[Card]:
@@ -90,11 +85,11 @@ def key_kpis(*, org: Organization, membership: Membership, view: str) -> list[Kp
         kpis = Kpi.objects.all()
         pinned = Q(pk__in=KpiPin.objects.filter(user=user).values("kpi_id"))
         if view == "lead":
-            objectives = Objective.objects.filter(Q(team__lead=user) | Q(team=membership.team_id))
+            objectives = Objective.objects.filter(led_team_q(membership))
             team = Q(objective__in=objectives)
             # The team's key KPIs; a team that marked none sees its outcomes (lag KPIs).
             marked = kpis.filter(team & Q(is_key=True)).exists()
-            chosen = (team & Q(is_key=True) if marked else team & Q(kind="lag")) | pinned
+            chosen = (team & Q(is_key=True) if marked else team & Q(kind=KpiKind.LAG)) | pinned
         elif view == "finance":
             objectives = Objective.objects.filter(priority__perspective=Perspective.FINANCIAL)
             chosen = (Q(objective__in=objectives) & Q(is_key=True)) | pinned

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from metrics.models import Direction
+
 MIN_POINTS = 4
 
 
@@ -29,6 +31,6 @@ def attainment(value: float | None, target: float | None, direction: str) -> flo
     """How far along the target a value is, in percent (100 = on target), either direction."""
     if value is None or not target:
         return None
-    if direction == "lower":
+    if direction == Direction.LOWER:
         return 100 * target / value if value else None
     return 100 * value / target

@@ -1,16 +1,20 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from metrics.ingestion import OPTIONAL_FIELDS
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
-from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField
 from perfmgmt.models import Organization
+from perfmgmt.selectors import org_members
 
 
-class KpiForm(forms.ModelForm):
+class KpiForm(TenantModelForm):
     drives = forms.ModelMultipleChoiceField(
         queryset=Kpi.objects.none(),
         required=False,
@@ -22,25 +26,17 @@ class KpiForm(forms.ModelForm):
         fields = list(KPI_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"outcome_owner": UserChoiceField, "data_owner": UserChoiceField}
-        formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
         self.fields["objective"].queryset = Objective.objects.all()
-        self.fields["outcome_owner"].queryset = org_users(org)
-        self.fields["data_owner"].queryset = org_users(org)
+        self.fields["outcome_owner"].queryset = org_members(org)
+        self.fields["data_owner"].queryset = org_members(org)
         lags = Kpi.objects.filter(kind=KpiKind.LAG)
         if self.instance.pk:
             lags = lags.exclude(pk=self.instance.pk)
             self.initial["drives"] = list(self.instance.drives.values_list("pk", flat=True))
         self.fields["drives"].queryset = lags
-
-    def validate_unique(self) -> None:
-        # Uniqueness of the key is checked by the service, which knows the organisation.
-        pass
-
-    def service_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in KPI_FIELDS}
 
 
 class TargetForm(forms.Form):
@@ -58,6 +54,9 @@ class TargetForm(forms.Form):
 
 
 class ValueForm(forms.Form):
+    """A value of one KPI by hand: VALUE_FIELDS but the KPI (the page's) and when it was
+    measured (now); the names are the ingestion's, handed to metric_value_record as they are."""
+
     period_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Any day in the period; the value is filed under the period's first day.",
@@ -67,7 +66,7 @@ class ValueForm(forms.Form):
     note = forms.CharField(max_length=500, required=False)
 
 
-class DataSourceForm(forms.ModelForm):
+class DataSourceForm(TenantModelForm):
     url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
     auth_header = forms.CharField(
         required=False,
@@ -81,14 +80,13 @@ class DataSourceForm(forms.ModelForm):
         # The uploaded file arrives through csv_file; the secret through auth_header.
         fields = [name for name in SOURCE_FIELDS if name != "csv_text"]
         field_classes = {"data_owner": UserChoiceField}
-        formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["data_owner"].queryset = org_users(org)
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
+        self.fields["data_owner"].queryset = org_members(org)
 
-    def service_fields(self) -> dict:
-        data = {name: self.cleaned_data[name] for name in self.Meta.fields}
+    def service_fields(self) -> dict[str, Any]:
+        data = super().service_fields()
         data["auth_header"] = self.cleaned_data["auth_header"]
         upload = self.cleaned_data.get("csv_file")
         if upload is not None:
@@ -101,7 +99,7 @@ class CsvImportForm(forms.Form):
         required=False,
         label="CSV file",
         help_text="Columns: kpi (key or id), period_date (YYYY-MM-DD), value, and optionally "
-        "confidence and note.",
+        f"{', '.join(OPTIONAL_FIELDS)}.",
     )
     csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
 

@@ -15,6 +15,7 @@ later and nothing of the batch is written.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import logging
@@ -31,6 +32,7 @@ from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from metrics.models import Confidence, Kpi, MetricValue, Source
+from metrics.selectors import kpis_by_ref
 from perfmgmt.models import Membership, Organization
 from perfmgmt.periods import cadence_period_start
 from perfmgmt.permissions import can_record_value
@@ -60,6 +62,7 @@ class _Missing:
 MISSING: Any = _Missing()
 REQUIRED_FIELDS = ("kpi", "period_date", "value")
 OPTIONAL_FIELDS = ("confidence", "note", "measured_at")
+VALUE_FIELDS = REQUIRED_FIELDS + OPTIONAL_FIELDS  # what a value is made of, on every path
 
 
 @dataclass(frozen=True)
@@ -133,24 +136,105 @@ class IngestResult:
     unchanged: int = 0
 
 
-def values_from_objects(items: Any) -> tuple[list[RawValue | None], list[RowError]]:
+@dataclass(frozen=True)
+class ColumnMap:
+    """Where each field of a value is found in a record (a CSV column, a JSON object's key):
+    by default under its own name. None: the records do not carry that (optional) field."""
+
+    kpi: str = "kpi"
+    period_date: str = "period_date"
+    value: str = "value"
+    confidence: str | None = "confidence"
+    note: str | None = "note"
+    measured_at: str | None = "measured_at"
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        """The required columns not among `names`."""
+        present = set(names)
+        return [getattr(self, f) for f in REQUIRED_FIELDS if getattr(self, f) not in present]
+
+    def read(self, record: dict) -> dict[str, Any]:
+        """The fields of a value found in `record`, by field name."""
+        found = ((field, getattr(self, field)) for field in VALUE_FIELDS)
+        return {field: record[column] for field, column in found if column in record}
+
+
+def values_from_objects(
+    items: Any, *, columns: ColumnMap | None = None
+) -> tuple[list[RawValue | None], list[RowError]]:
     """JSON objects (the API, JSON pulls) → rows, with structural faults named by row and field.
 
     A row with a missing or unknown field is still returned (missing fields as MISSING), so its
     other fields are checked too and the client hears of every fault in one answer; an item that
     is not an object becomes None, which validation skips.
+
+    With `columns` (a JSON pull's mapping) each object is read through it: its other keys are
+    the source's business, and an object without a mapped required key is a fault of that row.
     """
     rows: list[RawValue | None] = []
     errors: list[RowError] = []
-    allowed = {*REQUIRED_FIELDS, *OPTIONAL_FIELDS}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.append(RowError(index, "values", "must be an object"))
             rows.append(None)
             continue
-        unknown = [name for name in item if name not in allowed]
-        errors += [RowError(index, str(name), "unknown field") for name in unknown]
-        rows.append(RawValue(**{name: item[name] for name in allowed if name in item}))
+        if columns is None:
+            unknown = [name for name in item if name not in VALUE_FIELDS]
+            errors += [RowError(index, str(name), "unknown field") for name in unknown]
+            rows.append(RawValue(**{name: item[name] for name in VALUE_FIELDS if name in item}))
+            continue
+        missing = columns.missing(item)
+        if missing:
+            message = f"no field {', '.join(missing)} (check the mapping)"
+            errors.append(RowError(index, "values", message))
+            rows.append(None)
+            continue
+        rows.append(RawValue(**columns.read(item)))
+    return rows, errors
+
+
+def _number(cell: str) -> Any:
+    """A CSV cell as a number when it reads as one; other text is left for validation to name."""
+    try:
+        return float(cell)
+    except ValueError:
+        return cell
+
+
+def values_from_csv(
+    text: str, *, columns: ColumnMap = ColumnMap()
+) -> tuple[list[RawValue | None], list[RowError]]:
+    """CSV text with a header row (the import page, CSV pulls) → rows, faults named by row.
+
+    Every cell and column name is stripped of surrounding whitespace; an empty optional cell is
+    no value. A file without a required column names it on every row (the row is None, which
+    validation skips), and so does a row the csv module cannot read (reading stops there). Row
+    indexes count data rows from 0, as for values_from_objects.
+    """
+    rows: list[RawValue | None] = []
+    errors: list[RowError] = []
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+        missing = columns.missing(reader.fieldnames)
+        for index, record in enumerate(reader):
+            if missing:
+                errors.append(RowError(index, "columns", f"no column {', '.join(missing)}"))
+                rows.append(None)
+                continue
+            cells = {field: (raw or "").strip() for field, raw in columns.read(record).items()}
+            rows.append(
+                RawValue(
+                    kpi=cells["kpi"],
+                    period_date=cells["period_date"],
+                    value=_number(cells["value"]),
+                    confidence=cells.get("confidence") or None,
+                    note=cells.get("note", ""),
+                    measured_at=cells.get("measured_at") or None,
+                )
+            )
+    except csv.Error as exc:
+        errors.append(RowError(len(rows), "columns", f"the CSV cannot be read: {exc}"))
     return rows, errors
 
 
@@ -203,28 +287,6 @@ def _parse_measured_at(raw: Any) -> dt.datetime | None:
     return raw
 
 
-def _resolve_kpis(org: Organization, refs: Iterable[Any]) -> dict[str, Kpi]:
-    """Map every reference (id or key) that exists in this organisation to its KPI."""
-    ids: set[uuid.UUID] = set()
-    keys: set[str] = set()
-    for ref in refs:
-        if isinstance(ref, uuid.UUID):
-            ids.add(ref)
-        elif isinstance(ref, str) and "\x00" not in ref:
-            try:
-                ids.add(uuid.UUID(ref))
-            except ValueError:
-                keys.add(ref)
-    with org_scope(org):
-        found = Kpi.objects.filter(id__in=ids) | Kpi.objects.filter(key__in=keys)
-        kpis = list(found.select_related("objective__team"))
-    resolved: dict[str, Kpi] = {}
-    for kpi in kpis:
-        resolved[str(kpi.pk)] = kpi
-        resolved[kpi.key] = kpi
-    return resolved
-
-
 def values_validate(
     *,
     org: Organization,
@@ -238,9 +300,11 @@ def values_validate(
     This loop runs for every value of a 50,000-value batch, so it stays plain: no per-row
     objects beyond the result tuple. A None row (not an object) was reported by its parser.
     """
+    # The server's (UTC) date, not the organisation's: the window is 400 days wide, so a day
+    # either way only moves its far edge, and one batch is judged the same for every tenant.
     today = timezone.localdate()
     refs = {row.kpi for row in rows if row is not None and isinstance(row.kpi, str | uuid.UUID)}
-    kpis = _resolve_kpis(org, refs)
+    kpis = kpis_by_ref(org=org, refs=refs)
     allowed = {kpi.pk: actor is None or can_record_value(actor, kpi) for kpi in kpis.values()}
     clean: list[tuple] = []
     parsed_bad = {error.index for error in errors}
@@ -251,7 +315,7 @@ def values_validate(
             continue
         bad = len(errors)
         ref = row.kpi
-        kpi = kpis.get(str(ref)) if isinstance(ref, str | uuid.UUID) else None
+        kpi = kpis.get(ref) if isinstance(ref, str | uuid.UUID) else None
         if ref is MISSING:
             errors.append(RowError(index, "kpi", "this field is required"))
         elif kpi is None:

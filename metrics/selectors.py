@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import QuerySet
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from metrics.models import (
     Confidence,
@@ -24,7 +23,7 @@ from metrics.models import (
 )
 from metrics.rag import rag_status, variance
 from perfmgmt.models import Organization
-from perfmgmt.periods import cadence_length_days, cadence_period_start
+from perfmgmt.periods import cadence_length_days, cadence_period_start, org_today
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
 
@@ -41,11 +40,6 @@ def kpi_get(*, org: Organization, kpi_id: uuid.UUID | str) -> Kpi:
 def kpi_list(*, org: Organization) -> QuerySet[Kpi]:
     with org_scope(org):
         return Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner")
-
-
-def target_get(*, org: Organization, kpi: Kpi, target_id: int | str) -> Target:
-    with org_scope(org):
-        return get_or_404(Target.objects.filter(kpi=kpi), target_id, "target")
 
 
 OFF_TARGET = (Rag.AMBER, Rag.RED)
@@ -145,7 +139,7 @@ def kpi_statuses(
     `recent` (newest first per KPI, from recent_values) saves the values query when the caller
     has already read them; with fewer than two per KPI, `previous_rag` is NONE.
     """
-    today = timezone.localdate()
+    today = org_today(org)
     ids = [kpi.pk for kpi in kpis]
     if recent is None:
         recent = recent_values(org=org, kpi_ids=ids, per_kpi=2)
@@ -197,7 +191,7 @@ def kpi_chart(*, org: Organization, kpi: Kpi) -> dict:
             .order_by("-period_date")
             .values_list("period_date", "value", "confidence")[:CHART_POINTS]
         )
-        oldest = values[-1][0] if values else timezone.localdate()
+        oldest = values[-1][0] if values else org_today(org)
         targets = list(
             Target.objects.filter(kpi=kpi, period_end__gte=oldest).order_by("period_start")
         )
@@ -221,9 +215,35 @@ def kpi_chart(*, org: Organization, kpi: Kpi) -> dict:
     }
 
 
-def kpi_values_page(*, org: Organization, kpi: Kpi) -> QuerySet[MetricValue]:
+def target_list(*, org: Organization, kpi: Kpi | None = None) -> QuerySet[Target]:
+    """The organisation's targets (of one KPI, when given)."""
     with org_scope(org):
-        return MetricValue.objects.filter(kpi=kpi).select_related("recorded_by")
+        targets = Target.objects.all()
+        return targets if kpi is None else targets.filter(kpi=kpi)
+
+
+def value_list(
+    *,
+    org: Organization,
+    kpi: Kpi | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> QuerySet[MetricValue]:
+    """The organisation's values (of one KPI, with a period date from `start` to `end`)."""
+    with org_scope(org):
+        values = MetricValue.objects.all()
+        if kpi is not None:
+            values = values.filter(kpi=kpi)
+        if start is not None:
+            values = values.filter(period_date__gte=start)
+        if end is not None:
+            values = values.filter(period_date__lte=end)
+        return values
+
+
+def kpi_values(*, org: Organization, kpi: Kpi) -> QuerySet[MetricValue]:
+    """A KPI's values with who recorded them, unevaluated: the page paginates it."""
+    return value_list(org=org, kpi=kpi).select_related("recorded_by")
 
 
 def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
@@ -244,18 +264,50 @@ def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
         )
 
 
-def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
-    """A KPI by its org-unique key or by its id, as REST clients address it."""
-    if "\x00" in ref:  # PostgreSQL text cannot hold NUL; no key or id contains one
+def as_uuid(ref: object) -> uuid.UUID | None:
+    """`ref` as a UUID if it is one or reads as one (any case, with or without hyphens)."""
+    if isinstance(ref, uuid.UUID):
+        return ref
+    try:
+        return uuid.UUID(ref) if isinstance(ref, str) else None
+    except ValueError:
         return None
+
+
+def kpis_by_ref(*, org: Organization, refs: Iterable[object]) -> dict[object, Kpi]:
+    """The organisation's KPIs by the references clients give (`/values/`, `/targets/`,
+    `?kpi=`, CSV imports and pulls), each found reference mapped to its KPI.
+
+    The one precedence: a reference that reads as a UUID and is the id of one of the
+    organisation's KPIs is that KPI; any other text is a key. The KPI service refuses keys
+    that read as UUIDs, so an id and a key never name two KPIs (a key stored before that rule
+    is still found, as a key, when no KPI has it as id). A reference that is not text or a
+    UUID, or holds a NUL (PostgreSQL text cannot), is never found. One query, whatever the
+    number of references; the KPIs come with their objective and team (the permission checks
+    read them).
+    """
+    wanted = {ref for ref in refs if isinstance(ref, str | uuid.UUID) and "\x00" not in str(ref)}
+    ids = {pk for pk in map(as_uuid, wanted) if pk is not None}
+    keys = {ref for ref in wanted if isinstance(ref, str)}
+    if not wanted:
+        return {}
     with org_scope(org):
-        found = Kpi.objects.filter(key=ref).first()
-        if found is None:
-            try:
-                found = Kpi.objects.filter(pk=uuid.UUID(ref)).first()
-            except ValueError:
-                return None
-    return found
+        found = list(
+            Kpi.objects.filter(Q(pk__in=ids) | Q(key__in=keys)).select_related("objective__team")
+        )
+    by_id = {kpi.pk: kpi for kpi in found}
+    by_key = {kpi.key: kpi for kpi in found}
+    resolved: dict[object, Kpi] = {}
+    for ref in wanted:
+        kpi = by_id.get(as_uuid(ref)) or (by_key.get(ref) if isinstance(ref, str) else None)
+        if kpi is not None:
+            resolved[ref] = kpi
+    return resolved
+
+
+def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
+    """One KPI by id or key (`kpis_by_ref`'s precedence); None when there is none."""
+    return kpis_by_ref(org=org, refs=[ref]).get(ref)
 
 
 def kpi_pinned(*, org: Organization, user: object, kpi: Kpi) -> bool:

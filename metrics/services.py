@@ -8,15 +8,22 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 
 from metrics.models import Direction, Kpi, KpiKind, KpiLink, KpiPin, Target, TargetChange
 from metrics.rag import default_thresholds
+from metrics.selectors import as_uuid
 from objectives.models import Objective
 from perfmgmt.models import Membership, Organization
+from perfmgmt.periods import org_today
 from perfmgmt.permissions import can_edit_kpi, can_edit_team_work, can_set_target
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org
+from perfmgmt.validation import (
+    ensure_allowed,
+    ensure_members,
+    ensure_same_org,
+    validate,
+    validated_save,
+)
 
 KPI_FIELDS = (
     "key",
@@ -63,6 +70,11 @@ def kpi_update(
         with org_scope(org):
             stored = Kpi.objects.select_related("objective__team").get(pk=kpi.pk)
         ensure_allowed(can_edit_kpi(actor, stored), "You cannot edit this KPI.")
+    key = fields.get("key")
+    if key is not None and key != kpi.key and as_uuid(key) is not None:
+        # Clients name a KPI by id or key (metrics.selectors.kpis_by_ref); a key that reads
+        # as an id could name another KPI.
+        raise ValidationError({"key": "A key cannot have the form of an id (a UUID)."})
     for name, value in fields.items():
         setattr(kpi, name, value)
     objective: Objective | None = kpi.objective if kpi.objective_id else None
@@ -70,10 +82,9 @@ def kpi_update(
         can_edit_team_work(actor, objective.team if objective else None),
         "You can only define KPIs for objectives of a team you lead.",
     )
-    with org_scope(org):
-        kpi.full_clean()
-        kpi.save()
-        if drives is not None:
+    validated_save(org, kpi)
+    if drives is not None:
+        with org_scope(org):
             _set_drives(org, kpi, list(drives))
     return kpi
 
@@ -142,12 +153,12 @@ def target_set(
         target.value = value
         target.green_threshold = green
         target.amber_threshold = amber
-        target.full_clean()
+        validate(org, target)
         new = _target_snapshot(target)
         if old == new:
             return target
         target.save()
-        today = timezone.localdate()
+        today = org_today(org)
         TargetChange.objects.create(
             organization=org,
             kpi=kpi,

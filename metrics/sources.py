@@ -6,9 +6,7 @@ that runs twice writes each value once, and a bad document writes nothing.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import zoneinfo
 from dataclasses import dataclass
@@ -22,12 +20,22 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
+from metrics.ingestion import (
+    BatchRejected,
+    ColumnMap,
+    IngestionBusy,
+    RawValue,
+    RowError,
+    values_from_csv,
+    values_from_objects,
+    values_ingest,
+)
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from metrics.signals import source_failing
-from perfmgmt.models import Membership, Organization, Role
+from perfmgmt.models import Membership, Organization
+from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
-from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
+from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
 
 SOURCE_FIELDS = (
     "name",
@@ -69,7 +77,7 @@ def source_save(
     """Create or change a data source. An empty `auth_header` keeps the stored secret."""
     source = source or DataSource(organization=org)
     ensure_same_org(org, source=source, actor=actor)
-    ensure_allowed(actor.role == Role.ADMIN, "Only admins manage data sources.")
+    ensure_admin(actor, "manage data sources")
     ensure_members(org, data_owner=fields.get("data_owner"))
     secret = fields.pop("auth_header", "")
     for name, value in fields.items():
@@ -231,17 +239,13 @@ def _fetch(source: DataSource) -> bytes:
     return body
 
 
-def _records(source: DataSource, body: bytes) -> list[dict]:
-    if source.kind == SourceKind.CSV:
-        try:
-            return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-        except (UnicodeDecodeError, csv.Error) as exc:
-            raise SourceDataError(f"The CSV cannot be read: {exc}") from exc
+def _records(body: bytes, records_path: str) -> list[Any]:
+    """The list of objects a JSON document holds at `records_path`."""
     try:
         document = json.loads(body, parse_constant=float)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SourceDataError(f"The response is not valid JSON: {exc}") from exc
-    for part in filter(None, source.records_path.split(".")):
+    for part in filter(None, records_path.split(".")):
         if not isinstance(document, dict) or part not in document:
             raise SourceDataError(f"records_path: no '{part}' in the document.")
         document = document[part]
@@ -250,39 +254,23 @@ def _records(source: DataSource, body: bytes) -> list[dict]:
     return document
 
 
-def _number(raw: Any) -> Any:
-    """CSV cells are text; JSON numbers stay as they are (a JSON string stays a string)."""
-    if isinstance(raw, str):
+def source_rows(source: DataSource, body: bytes) -> tuple[list[RawValue | None], list[RowError]]:
+    """A fetched document → rows through the source's field mapping, faults named by row."""
+    columns = ColumnMap(
+        kpi=source.kpi_field,
+        period_date=source.date_field,
+        value=source.value_field,
+        confidence=source.confidence_field or None,
+        note=None,
+        measured_at=None,
+    )
+    if source.kind == SourceKind.CSV:
         try:
-            return float(raw)
-        except ValueError:
-            return raw
-    return raw
-
-
-def source_rows(source: DataSource, records: list[dict]) -> list[RawValue]:
-    mapping = {
-        "kpi": source.kpi_field,
-        "period_date": source.date_field,
-        "value": source.value_field,
-    }
-    rows = []
-    for index, record in enumerate(records):
-        missing = [column for column in mapping.values() if column not in record]
-        if missing:
-            raise SourceDataError(
-                f"Row {index}: no field {', '.join(missing)} (check the mapping)."
-            )
-        value = record[source.value_field]
-        rows.append(
-            RawValue(
-                kpi=record[source.kpi_field],
-                period_date=record[source.date_field],
-                value=_number(value) if source.kind == SourceKind.CSV else value,
-                confidence=record.get(source.confidence_field) if source.confidence_field else None,
-            )
-        )
-    return rows
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SourceDataError(f"The CSV cannot be read: {exc}") from exc
+        return values_from_csv(text, columns=columns)
+    return values_from_objects(_records(body, source.records_path), columns=columns)
 
 
 @dataclass(frozen=True)
@@ -312,13 +300,12 @@ def source_pull(*, org: Organization, run_id: str, now: dt.datetime | None = Non
         run = IngestionRun.objects.select_related("source__organization").get(pk=run_id)
     source = run.source
     try:
-        records = _records(source, _fetch(source))
-        rows = source_rows(source, records)
+        rows, errors = source_rows(source, _fetch(source))
         run.rows_read = len(rows)
         with transaction.atomic():
             # The values and the run's "ok" commit together: the log never claims a write
             # that did not happen.
-            result = values_ingest(org=org, rows=rows, source=Source.PULL)
+            result = values_ingest(org=org, rows=rows, source=Source.PULL, errors=errors)
             run.rows_written = result.inserted + result.updated
             _finish(run, source, RunStatus.OK, "")
     except BatchRejected as rejected:
@@ -364,6 +351,11 @@ def _finish(
             lambda: source_failing.send(sender=DataSource, source=source, run=run)
         )
     return True
+
+
+def source_get(*, org: Organization, source_id: str) -> DataSource:
+    with org_scope(org):
+        return get_or_404(DataSource.objects.all(), source_id, "data source")
 
 
 def source_list(*, org: Organization) -> list[DataSource]:

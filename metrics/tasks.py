@@ -12,7 +12,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import transaction
 
-from metrics.models import IngestionRun
+from metrics.models import IngestionRun, RunStatus
 from metrics.sources import (
     retry_delay,
     runs_sweep,
@@ -59,7 +59,7 @@ def source_pull_task(org_id: int, run_id: str) -> str:
         following = source_pull_timed_out(org=org, run_id=run_id)
         if following is not None:
             _enqueue(following, countdown=retry_delay(following.attempt - 1))
-        return "failed"
+        return RunStatus.FAILED
     if pull.run is None:
         logger.info("Run %s was already taken: a duplicate delivery, nothing to do", run_id)
         return "duplicate"

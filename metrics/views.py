@@ -13,14 +13,8 @@ from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
 from metrics.models import Kpi
 from metrics.selectors import kpi_detail as kpi_detail_get
-from metrics.selectors import kpi_get, kpi_pinned, kpi_values_page
-from perfmgmt.models import Role
-from perfmgmt.permissions import (
-    can_edit_kpi,
-    can_manage_strategy,
-    can_record_value,
-    can_set_target,
-)
+from metrics.selectors import kpi_get, kpi_pinned, kpi_values
+from perfmgmt.permissions import can_edit_kpi, can_plan, can_record_value, can_set_target
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
@@ -36,7 +30,7 @@ VALUES_PER_PAGE = 20
 @org_view
 def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
-    page = Paginator(kpi_values_page(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
+    page = Paginator(kpi_values(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
         request.GET.get("page")
     )
     if request.htmx and request.htmx.target == "values-table":
@@ -63,7 +57,7 @@ def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
 @org_view
 def kpi_create(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    ensure_allowed(can_manage_strategy(membership) or membership.role == Role.LEAD)
+    ensure_allowed(can_plan(membership))
     form = KpiForm(request.POST or None, org=request.org, instance=Kpi(organization=request.org))
     return service_form_page(
         request,

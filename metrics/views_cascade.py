@@ -11,10 +11,9 @@ from django.views.decorators.http import require_GET
 from metrics.cascade import Filters, cascade_get, explorer_get, priority_subtree, strategy_map
 from objectives.models import Objective, Perspective
 from objectives.selectors import priority_get
-from perfmgmt.forms import org_users
-from perfmgmt.models import Role, Team
-from perfmgmt.permissions import can_manage_strategy
-from perfmgmt.tenancy import org_scope, org_view
+from perfmgmt.permissions import can_manage_strategy, can_plan
+from perfmgmt.selectors import org_members, team_list
+from perfmgmt.tenancy import org_view
 
 
 @org_view
@@ -23,20 +22,19 @@ def cascade(request: HttpRequest) -> HttpResponse:
     context = {
         "cascade": cascade_get(org=request.org),
         "can_manage": can_manage_strategy(membership),
-        "can_plan": can_manage_strategy(membership) or membership.role == Role.LEAD,
+        "can_plan": can_plan(membership),
     }
     return render(request, "metrics/cascade_page.html", context)
 
 
 def _filter_context(request: HttpRequest) -> dict:
     filters = Filters.from_query(request.GET)
-    with org_scope(request.org):
-        teams = list(Team.objects.values_list("slug", "name"))
+    teams = list(team_list(org=request.org).values_list("slug", "name"))
     return {
         "filters": filters,
         "teams": teams,
         "perspectives": Perspective.choices,
-        "owners": list(org_users(request.org).values_list("username", flat=True)),
+        "owners": list(org_members(request.org).values_list("username", flat=True)),
     }
 
 

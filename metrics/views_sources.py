@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -13,85 +9,69 @@ from metrics.forms import CsvImportForm, DataSourceForm
 from metrics.ingestion import (
     BatchRejected,
     IngestionBusy,
-    RawValue,
+    values_from_csv,
     values_ingest,
     values_validate,
 )
 from metrics.models import DataSource, Source
-from metrics.sources import source_list, source_runs, source_save
-from perfmgmt.forms import apply_service_errors
+from metrics.sources import source_get, source_list, source_runs, source_save
 from perfmgmt.models import Role
-from perfmgmt.selectors import get_or_404
-from perfmgmt.tenancy import org_scope, org_view
-from perfmgmt.validation import ensure_allowed
-
-IMPORT_COLUMNS = ("kpi", "period_date", "value", "confidence", "note")
+from perfmgmt.tenancy import org_view
+from perfmgmt.validation import ensure_admin, ensure_allowed
+from perfmgmt.views import form_submit
 
 
 def _admin_only(request: HttpRequest) -> None:
-    ensure_allowed(request.membership.role == Role.ADMIN, "Only admins manage data sources.")
+    ensure_admin(request.membership, "manage data sources")
+
+
+def _saved(request: HttpRequest, source: DataSource) -> HttpResponse:
+    return redirect("metrics:source", org_slug=request.org.slug, source_id=source.pk)
 
 
 @org_view
 def sources(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
-    form = DataSourceForm(request.POST or None, request.FILES or None, org=request.org)
-    if request.method == "POST" and form.is_valid():
-        try:
-            source = source_save(org=request.org, actor=request.membership, **form.service_fields())
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect("metrics:source", org_slug=request.org.slug, source_id=source.pk)
-    context = {"sources": source_list(org=request.org), "form": form}
-    return render(request, "metrics/source_list.html", context, status=400 if form.errors else 200)
+    return form_submit(
+        request,
+        DataSourceForm(request.POST or None, request.FILES or None, org=request.org),
+        lambda form: source_save(
+            org=request.org, actor=request.membership, **form.service_fields()
+        ),
+        on_success=lambda source: _saved(request, source),
+        page=lambda form, status: render(
+            request,
+            "metrics/source_list.html",
+            {"sources": source_list(org=request.org), "form": form},
+            status=status,
+        ),
+    )
 
 
 @org_view
 def source(request: HttpRequest, source_id: str) -> HttpResponse:
-    with org_scope(request.org):
-        source = get_or_404(DataSource.objects.all(), source_id, "data source")
+    source = source_get(org=request.org, source_id=source_id)  # 404 before 403, as elsewhere
     _admin_only(request)
-    form = DataSourceForm(
-        request.POST or None, request.FILES or None, org=request.org, instance=source
+    return form_submit(
+        request,
+        DataSourceForm(
+            request.POST or None, request.FILES or None, org=request.org, instance=source
+        ),
+        lambda form: source_save(
+            org=request.org, actor=request.membership, source=source, **form.service_fields()
+        ),
+        on_success=lambda saved: _saved(request, saved),
+        page=lambda form, status: render(
+            request,
+            "metrics/source_detail.html",
+            {
+                "source": source,
+                "form": form,
+                "runs": source_runs(org=request.org, source=source),
+            },
+            status=status,
+        ),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            source_save(
-                org=request.org, actor=request.membership, source=source, **form.service_fields()
-            )
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            return redirect("metrics:source", org_slug=request.org.slug, source_id=source.pk)
-    context = {"source": source, "form": form, "runs": source_runs(org=request.org, source=source)}
-    return render(
-        request, "metrics/source_detail.html", context, status=400 if form.errors else 200
-    )
-
-
-def _parse_csv(text: str) -> tuple[list[RawValue], list[str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in IMPORT_COLUMNS[:3] if c not in (reader.fieldnames or [])]
-    if missing:
-        return [], [f"The file has no column {', '.join(missing)}."]
-    rows = []
-    for record in reader:
-        raw = (record.get("value") or "").strip()
-        try:
-            value: object = float(raw)
-        except ValueError:
-            value = raw  # validation names it
-        rows.append(
-            RawValue(
-                kpi=(record.get("kpi") or "").strip(),
-                period_date=(record.get("period_date") or "").strip(),
-                value=value,
-                confidence=(record.get("confidence") or "").strip() or None,
-                note=(record.get("note") or "").strip(),
-            )
-        )
-    return rows, []
 
 
 @org_view
@@ -102,12 +82,12 @@ def csv_import(request: HttpRequest) -> HttpResponse:
     context: dict = {"form": form}
     if request.method == "POST" and form.is_valid():
         text = form.rows_text()
-        rows, problems = _parse_csv(text)
-        clean, errors = values_validate(org=request.org, rows=rows, actor=request.membership)
-        context.update(
-            rows=rows[:200], count=len(rows), errors=errors, problems=problems, text=text
+        rows, errors = values_from_csv(text)
+        clean, errors = values_validate(
+            org=request.org, rows=rows, actor=request.membership, errors=errors
         )
-        if request.POST.get("confirm") and not errors and not problems and rows:
+        context.update(rows=rows[:200], count=len(rows), errors=errors, text=text)
+        if request.POST.get("confirm") and not errors and rows:
             try:
                 result = values_ingest(
                     org=request.org, rows=rows, source=Source.IMPORT, actor=request.membership

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,45 +10,16 @@ from rest_framework.response import Response
 from objectives import services
 from objectives.models import Objective, PeriodKind, StrategicPriority
 from objectives.selectors import objective_get, objective_list, priority_get, priority_list
-from perfmgmt.api import OrgAPIView, OrgListAPIView, WindowDateField
+from perfmgmt.api import (
+    MemberField,
+    OrgAPIView,
+    OrgListAPIView,
+    ScopedPkField,
+    ScopedSlugField,
+    WindowDateField,
+    idempotent,
+)
 from perfmgmt.models import Team
-from perfmgmt.tenancy import org_scope
-
-
-class MemberField(serializers.SlugRelatedField):
-    """A person, by username, among the organisation's members."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
-
-    def get_queryset(self):
-        org = self.context["org"]
-        return get_user_model().objects.filter(memberships__organization=org)
-
-
-class ScopedPkField(serializers.PrimaryKeyRelatedField):
-    """A tenant object by id; the organisation scope makes a foreign id 'does not exist'."""
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        super().__init__(queryset=model.objects.with_scopes_disabled().none(), **kwargs)
-
-    def get_queryset(self):
-        with org_scope(self.context["org"]):
-            return self.model.objects.all()
-
-
-class ScopedSlugField(serializers.SlugRelatedField):
-    """A tenant object by its org-scoped slug."""
-
-    def __init__(self, model: type, **kwargs: Any) -> None:
-        self.model = model
-        queryset = model.objects.with_scopes_disabled().none()
-        super().__init__(slug_field="slug", queryset=queryset, **kwargs)
-
-    def get_queryset(self):
-        with org_scope(self.context["org"]):
-            return self.model.objects.all()
 
 
 class PrioritySerializer(serializers.ModelSerializer):
@@ -61,19 +29,7 @@ class PrioritySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = StrategicPriority
-        fields = [
-            "id",
-            "title",
-            "description",
-            "perspective",
-            "owner",
-            "rank",
-            "horizon_start",
-            "horizon_end",
-            "is_active",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.PRIORITY_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
@@ -97,6 +53,11 @@ class ObjectiveOutSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # Ids as text, not UUID objects: @idempotent stores the answer as JSON to replay it.
+        extra_kwargs = {
+            "priority": {"pk_field": serializers.UUIDField()},
+            "parent": {"pk_field": serializers.UUIDField()},
+        }
 
 
 class ObjectiveInSerializer(serializers.Serializer):
@@ -118,6 +79,7 @@ class PriorityListAPI(OrgListAPIView):
         return self.paginated(priority_list(org=self.org), PrioritySerializer)
 
     @extend_schema(request=PrioritySerializer, responses={201: PrioritySerializer})
+    @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         data = PrioritySerializer(data=request.data, context={"org": self.org})
         data.is_valid(raise_exception=True)
@@ -153,6 +115,7 @@ class ObjectiveListAPI(OrgListAPIView):
         return self.paginated(objective_list(org=self.org), ObjectiveOutSerializer)
 
     @extend_schema(request=ObjectiveInSerializer, responses={201: ObjectiveOutSerializer})
+    @idempotent
     def post(self, request: Request, org_slug: str) -> Response:
         data = ObjectiveInSerializer(data=request.data, context={"org": self.org})
         data.is_valid(raise_exception=True)
@@ -170,10 +133,24 @@ class ObjectiveDetailAPI(OrgAPIView):
 
     @extend_schema(request=ObjectiveInSerializer, responses=ObjectiveOutSerializer)
     def put(self, request: Request, org_slug: str, objective_id: str) -> Response:
+        """Replace the objective whole: the body is a complete objective, and a field left out
+        takes its default (no description, no priority, no parent). To change some fields and
+        keep the rest, use PATCH."""
         objective = objective_get(org=self.org, objective_id=objective_id)
         data = ObjectiveInSerializer(data=request.data, context={"org": self.org})
         data.is_valid(raise_exception=True)
         objective = services.objective_update(
+            org=self.org, actor=self.actor(), objective=objective, **data.validated_data
+        )
+        return Response(ObjectiveOutSerializer(objective).data)
+
+    @extend_schema(request=ObjectiveInSerializer, responses=ObjectiveOutSerializer)
+    def patch(self, request: Request, org_slug: str, objective_id: str) -> Response:
+        """Change the fields sent; the others keep their values."""
+        objective = objective_get(org=self.org, objective_id=objective_id)
+        data = ObjectiveInSerializer(data=request.data, partial=True, context={"org": self.org})
+        data.is_valid(raise_exception=True)
+        objective = services.objective_patch(
             org=self.org, actor=self.actor(), objective=objective, **data.validated_data
         )
         return Response(ObjectiveOutSerializer(objective).data)

@@ -1,37 +1,31 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 
 from objectives.models import Objective, StrategicPriority
-from perfmgmt.forms import PeriodField, UserChoiceField, org_users, scoped_formfield
+from objectives.services import PRIORITY_FIELDS
+from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField
 from perfmgmt.models import Organization, Team
+from perfmgmt.selectors import org_members, team_list
 
 
-class PriorityForm(forms.ModelForm):
+class PriorityForm(TenantModelForm):
     class Meta:
         model = StrategicPriority
-        fields = [
-            "title",
-            "description",
-            "perspective",
-            "owner",
-            "rank",
-            "horizon_start",
-            "horizon_end",
-            "is_active",
-        ]
+        fields = list(PRIORITY_FIELDS)
         widgets = {
             "horizon_start": forms.DateInput(attrs={"type": "date"}),
             "horizon_end": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 3}),
         }
         field_classes = {"owner": UserChoiceField}
-        formfield_callback = scoped_formfield
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = org_users(org)
+    def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, org=org, **kwargs)
+        self.fields["owner"].queryset = org_members(org)
 
 
 class ObjectiveForm(forms.Form):
@@ -49,8 +43,8 @@ class ObjectiveForm(forms.Form):
         self.fields["period"] = PeriodField(org=org)
         self.fields["priority"].queryset = StrategicPriority.objects.all()
         self.fields["parent"].queryset = Objective.objects.all()
-        self.fields["team"].queryset = Team.objects.all()
-        self.fields["owner"].queryset = org_users(org)
+        self.fields["team"].queryset = team_list(org=org)
+        self.fields["owner"].queryset = org_members(org)
 
     @classmethod
     def initial_for(cls, objective: Objective) -> dict:

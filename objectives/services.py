@@ -112,6 +112,46 @@ def objective_create(
     )
 
 
+OBJECTIVE_FIELDS = (
+    "title",
+    "description",
+    "team",
+    "owner",
+    "priority",
+    "parent",
+    "period_kind",
+    "period_date",
+)
+
+
+def _objective_fields(objective: Objective) -> dict[str, Any]:
+    """The stored objective as `objective_update`'s arguments. A sub-objective's priority is
+    its parent's, so it is left to follow the parent; the period is named by its first day."""
+    return {
+        "title": objective.title,
+        "description": objective.description,
+        "team": objective.team,
+        "owner": objective.owner,
+        "priority": None if objective.parent_id else objective.priority,
+        "parent": objective.parent,
+        "period_kind": objective.period_kind,
+        "period_date": objective.period_start,
+    }
+
+
+@transaction.atomic
+def objective_patch(
+    *, org: Organization, actor: Membership, objective: Objective, **changes: Any
+) -> Objective:
+    """Change some fields of an objective (the API's PATCH); the rest keep their values.
+    The same rules as `objective_update`, which judges the merged whole."""
+    unknown = set(changes) - set(OBJECTIVE_FIELDS)
+    if unknown:
+        raise ValidationError({name: "Unknown field." for name in unknown})
+    fields = {**_objective_fields(objective), **changes}
+    return objective_update(org=org, actor=actor, objective=objective, **fields)
+
+
 @transaction.atomic
 def objective_update(
     *,

@@ -9,8 +9,7 @@ from objectives import services
 from objectives.forms import ObjectiveForm, PriorityForm
 from objectives.models import StrategicPriority
 from objectives.selectors import objective_get, priority_get
-from perfmgmt.models import Role
-from perfmgmt.permissions import can_edit_objective, can_manage_strategy
+from perfmgmt.permissions import can_edit_objective, can_manage_strategy, can_plan
 from perfmgmt.tenancy import org_view
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
@@ -18,10 +17,6 @@ from perfmgmt.views import service_form_page
 
 def _cascade_url(request: HttpRequest) -> str:
     return reverse("cascade:cascade", kwargs={"org_slug": request.org.slug})
-
-
-def _priority_fields(form: PriorityForm) -> dict:
-    return {name: form.cleaned_data[name] for name in services.PRIORITY_FIELDS}
 
 
 def _objective_fields(form: ObjectiveForm) -> dict:
@@ -39,7 +34,7 @@ def priority_create(request: HttpRequest) -> HttpResponse:
         form,
         title="New strategic priority",
         save=lambda f: services.priority_create(
-            org=request.org, actor=request.membership, **_priority_fields(f)
+            org=request.org, actor=request.membership, **f.service_fields()
         ),
         success_url=_cascade_url(request),
     )
@@ -56,7 +51,7 @@ def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
         title=f"Edit priority: {priority.title}",
         # The form has already copied its data onto `priority`; the service validates it again.
         save=lambda f: services.priority_update(
-            org=request.org, actor=request.membership, priority=priority, **_priority_fields(f)
+            org=request.org, actor=request.membership, priority=priority, **f.service_fields()
         ),
         success_url=_cascade_url(request),
     )
@@ -65,7 +60,7 @@ def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
 @org_view
 def objective_create(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    ensure_allowed(can_manage_strategy(membership) or membership.role == Role.LEAD)
+    ensure_allowed(can_plan(membership))
     form = ObjectiveForm(request.POST or None, org=request.org)
     return service_form_page(
         request,

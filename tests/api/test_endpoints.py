@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from metrics.models import Kpi, Target
 from objectives.models import Objective, StrategicPriority
 from perfmgmt.tenancy import org_scope
@@ -133,7 +135,7 @@ def test_service_rules_come_back_as_field_errors(acme, acme_cascade, key_client)
             "period_start": "2026-10-01",
             "period_end": "2026-12-31",
             "value": "NaN",
-        },  # noqa: E501
+        },
         format="json",
     )
     assert response.status_code == 400 and "value" in response.json()
@@ -167,3 +169,69 @@ def test_the_schema_and_docs_need_a_login_or_key(acme, client, key_client):
     assert keyed.get("/api/schema/").status_code == 200
     docs = keyed.get("/api/docs/")
     assert docs.status_code == 200 and b"cdn" not in docs.content.lower()
+
+
+def test_patch_changes_only_the_objective_fields_sent(acme, acme_cascade, key_client):
+    objective = acme_cascade.objective
+    url = f"/api/v1/o/acme/objectives/{objective.pk}/"
+    response = key_client(acme).patch(url, {"title": "Bigger pipeline"}, format="json")
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert body["title"] == "Bigger pipeline"
+    assert body["team"] == "sales" and body["owner"] == acme.lead.user.username
+    assert body["priority"] == str(acme_cascade.priority.pk)
+    assert (body["period_start"], body["period_end"]) == ("2026-01-01", "2026-12-31")
+
+
+def test_put_still_replaces_the_whole_objective(acme, acme_cascade, key_client):
+    objective = acme_cascade.objective
+    url = f"/api/v1/o/acme/objectives/{objective.pk}/"
+    response = key_client(acme).put(url, {"title": "Only a title"}, format="json")
+    assert response.status_code == 400
+    assert {"team", "owner", "period_kind", "period_date"} <= set(response.json())
+
+
+def test_patch_refuses_an_objective_of_another_organisation(acme, acme_cascade, globex, key_client):
+    url = f"/api/v1/o/globex/objectives/{acme_cascade.objective.pk}/"
+    response = key_client(globex).patch(url, {"title": "Mine now"}, format="json")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        (
+            "priorities",
+            {
+                "title": "Grow",
+                "perspective": "financial",
+                "owner": "evelyn",
+                "rank": 1,
+                "horizon_start": "2026-01-01",
+                "horizon_end": "2027-12-31",
+            },
+        ),
+        (
+            "objectives",
+            {
+                "title": "Pipeline",
+                "team": "sales",
+                "owner": "lena",
+                "priority": None,
+                "period_kind": "quarter",
+                "period_date": "2026-11-01",
+            },
+        ),
+    ],
+)
+def test_a_retried_priority_or_objective_post_creates_it_once(
+    acme, acme_cascade, key_client, path, body
+):
+    if path == "objectives":
+        body = {**body, "priority": str(acme_cascade.priority.pk)}
+    client = key_client(acme)
+    first = client.post(f"/api/v1/o/acme/{path}/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = client.post(f"/api/v1/o/acme/{path}/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == again.status_code == 201, first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]

@@ -290,3 +290,23 @@ def test_an_error_answer_echoing_a_nul_is_not_remembered(acme, weekly, key_clien
     assert response.status_code == 400
     with org_scope(acme.org):
         assert not IdempotencyRecord.objects.filter(key="nul").exists()
+
+
+def test_values_targets_and_the_kpi_filter_name_a_kpi_the_same_way(acme, acme_cascade, key_client):
+    kpi = acme_cascade.kpi
+    client = key_client(acme)
+    upper = str(kpi.pk).upper()
+    value = client.post(
+        "/api/v1/o/acme/values/",
+        {"kpi": upper, "period_date": "2026-07-01", "value": 1},
+        format="json",
+    )
+    assert value.status_code == 200, value.json()
+    target = client.post(
+        "/api/v1/o/acme/targets/",
+        {"kpi": upper, "period_start": "2027-01-01", "period_end": "2027-12-31", "value": 3},
+        format="json",
+    )
+    assert target.status_code == 201, target.json()
+    listed = client.get(f"/api/v1/o/acme/values/?kpi={upper}")
+    assert {row["kpi"] for row in listed.json()["results"]} == {str(kpi.pk)}

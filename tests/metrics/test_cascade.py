@@ -28,7 +28,7 @@ def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, cl
 
 def test_the_cascade_never_shows_another_organisations_data(
     acme, acme_cascade, globex_cascade, client_for
-):  # noqa: E501
+):
     page = client_for(acme.admin).get("/o/acme/").content.decode()
     assert globex_cascade.priority.title not in page
     assert globex_cascade.kpi.name not in page
@@ -36,7 +36,7 @@ def test_the_cascade_never_shows_another_organisations_data(
 
 def test_the_explorer_lists_priorities_collapsed_with_their_worst_status(
     acme, acme_cascade, client_for
-):  # noqa: E501
+):
     page = client_for(acme.viewer).get("/o/acme/explorer/").content.decode()
     assert acme_cascade.priority.title in page and 'aria-expanded="false"' in page
     assert acme_cascade.objective.title not in page  # not loaded until expanded

@@ -4,7 +4,16 @@ import datetime as dt
 
 import pytest
 
-from metrics.ingestion import BatchRejected, RawValue, metric_value_record, values_ingest
+from metrics.ingestion import (
+    BatchRejected,
+    ColumnMap,
+    RawValue,
+    RowError,
+    metric_value_record,
+    values_from_csv,
+    values_from_objects,
+    values_ingest,
+)
 from metrics.models import MetricValue
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
@@ -173,3 +182,38 @@ def test_the_owner_records_a_value_by_hand(acme, acme_cascade):
         "manual",
     )
     assert value.recorded_by == acme.lead.user
+
+
+def test_csv_rows_are_stripped_and_numbers_read():
+    text = (
+        "kpi,period_date,value,confidence,note\n rev , 2026-07-01 , 80 , , a note \nrev,x,abc,,\n"
+    )
+    rows, errors = values_from_csv(text)
+    assert errors == []
+    assert rows == [
+        RawValue(kpi="rev", period_date="2026-07-01", value=80.0, note="a note"),
+        RawValue(kpi="rev", period_date="x", value="abc"),
+    ]
+
+
+def test_csv_rows_follow_a_column_mapping_and_name_missing_columns_per_row():
+    mapped = ColumnMap(kpi="metric", period_date="week", value="count", confidence=None)
+    text = "metric,week,count,confidence\nrev,2026-07-01,3,final\n"
+    rows, errors = values_from_csv(text, columns=mapped)
+    assert rows == [RawValue(kpi="rev", period_date="2026-07-01", value=3.0)]
+    rows, errors = values_from_csv("metric,count\nrev,1\nrev,2\n", columns=mapped)
+    assert rows == [None, None]
+    assert errors == [RowError(i, "columns", "no column week") for i in (0, 1)]
+
+
+def test_a_csv_row_and_a_json_object_make_the_same_value():
+    from_csv, _ = values_from_csv("kpi,period_date,value\nrev,2026-07-01,5\n")
+    from_json, _ = values_from_objects([{"kpi": "rev", "period_date": "2026-07-01", "value": 5.0}])
+    assert from_csv == from_json
+
+
+def test_a_csv_import_of_another_organisations_kpi_is_refused(acme, acme_cascade, globex):
+    rows, errors = values_from_csv(f"kpi,period_date,value\n{acme_cascade.kpi.key},2026-07-01,5\n")
+    with pytest.raises(BatchRejected) as rejected:
+        values_ingest(org=globex.org, rows=rows, source="import", errors=errors)
+    assert rejected.value.errors[0].field == "kpi"

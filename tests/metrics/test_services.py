@@ -43,7 +43,7 @@ def test_a_lead_cannot_define_kpis_for_another_teams_objective(acme):
 
 def test_kpi_keys_are_unique_within_an_organisation_only(
     acme, globex, acme_cascade, globex_cascade
-):  # noqa: E501
+):
     kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))
     with pytest.raises(ValidationError) as error:
         kpi_create(org=acme.org, actor=acme.admin, **kpi_fields(acme, acme_cascade.objective))
@@ -216,3 +216,10 @@ def test_rag_follows_the_thresholds_and_direction(value, direction, expected):
     else:
         target = Target(value=100, green_threshold=100, amber_threshold=110)
     assert rag_status(value, target, direction) == expected
+
+
+def test_a_kpi_key_cannot_read_as_an_id(acme, acme_cascade):
+    fields = kpi_fields(acme, acme_cascade.objective, key="0b7c3a56-1f0e-4a53-9a5e-6d3f8e7b2c11")
+    with pytest.raises(ValidationError) as error:
+        kpi_create(org=acme.org, actor=acme.admin, **fields)
+    assert "key" in error.value.message_dict

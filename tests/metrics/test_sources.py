@@ -12,10 +12,17 @@ import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.http import Http404
 from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, MetricValue
-from metrics.sources import runs_sweep, source_pull, source_save, sources_claim_due
+from metrics.sources import (
+    runs_sweep,
+    source_get,
+    source_pull,
+    source_save,
+    sources_claim_due,
+)
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
 
@@ -152,7 +159,7 @@ def test_a_csv_upload_source_maps_its_columns(acme, weekly):
 )
 def test_bad_source_data_fails_the_run_and_writes_nothing(
     acme, weekly, server, status, body, error
-):  # noqa: E501
+):
     base, docs = server
     docs.routes["/d"] = (status, body)
     source = make_source(acme, f"{base}/d")
@@ -360,3 +367,43 @@ def test_two_sweeps_at_the_same_moment_queue_one_next_attempt(acme, weekly, serv
         thread.join(timeout=30)
     assert [r.attempt for r in found] == [2]
     assert runs(acme) == [(1, "failed"), (2, "queued")]
+
+
+def test_a_csv_pull_strips_cells_like_the_import_page(acme, weekly):
+    text = "kpi, week ,count\n deploys , 2026-11-09 , 7 \n"
+    source = make_source(acme, "", kind="csv", records_path="", csv_text=text)
+    assert pull(acme, source).status == "ok"
+    assert values(acme) == [(dt.date(2026, 11, 9), 7.0)]
+
+
+def test_a_csv_pull_without_a_mapped_column_names_every_row(acme, weekly):
+    text = "kpi,when,count\ndeploys,2026-11-09,7\ndeploys,2026-11-16,8\n"
+    source = make_source(acme, "", kind="csv", records_path="", csv_text=text)
+    run = pull(acme, source)
+    assert run.status == "failed" and values(acme) == []
+    assert "row 0 columns: no column week" in run.error
+    assert "row 1 columns: no column week" in run.error
+
+
+def test_a_source_is_fetched_only_in_its_own_organisation(acme, globex):
+    source = make_source(acme, "https://example.com/d")
+    assert source_get(org=acme.org, source_id=str(source.pk)) == source
+    with pytest.raises(Http404):
+        source_get(org=globex.org, source_id=str(source.pk))
+
+
+def test_a_rejected_source_form_is_a_400_with_the_services_error(acme, client_for):
+    response = client_for(acme.admin).post(
+        "/o/acme/sources/",
+        {
+            "name": "Warehouse",
+            "kind": "json",
+            "interval_minutes": "60",
+            "kpi_field": "kpi",
+            "date_field": "week",
+            "value_field": "count",
+            "data_owner": acme.admin.user.pk,
+        },
+    )
+    assert response.status_code == 400
+    assert "A JSON source needs a URL." in response.content.decode()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from metrics.api import ValueInSchema
+from metrics.forms import ValueForm
+from metrics.ingestion import VALUE_FIELDS
 from metrics.models import MetricValue, Target
 from perfmgmt.tenancy import org_scope
 
@@ -83,3 +86,8 @@ def test_a_kpi_edit_keeps_the_key_unique(acme, acme_cascade, client_for):
     assert response.status_code == 400
     kpi.refresh_from_db()
     assert kpi.key != "taken"
+
+
+def test_the_value_form_and_the_api_schema_name_the_ingestions_value_fields():
+    assert set(ValueForm.base_fields) <= set(VALUE_FIELDS)
+    assert tuple(ValueInSchema().fields) == VALUE_FIELDS

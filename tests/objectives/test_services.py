@@ -6,7 +6,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from objectives.models import Objective, StrategicPriority
-from objectives.services import objective_create, objective_update, priority_create
+from objectives.services import (
+    objective_create,
+    objective_patch,
+    objective_update,
+    priority_create,
+)
 from perfmgmt.tenancy import org_scope
 from tests.factories import ObjectiveFactory, PriorityFactory, UserFactory
 
@@ -215,3 +220,33 @@ def test_an_objective_runs_in_a_window_it_overlaps_and_only_in_its_organisation(
     assert running(dt.date(2026, 12, 28), dt.date(2027, 1, 3)) == [objective]  # a week across
     assert running(dt.date(2027, 1, 1)) == []
     assert running(dt.date(2026, 9, 28), dt.date(2026, 9, 30)) == []
+
+
+def test_patching_a_sub_objective_keeps_it_under_its_parent(acme, acme_cascade):
+    parent = acme_cascade.objective
+    child = ObjectiveFactory(
+        organization=acme.org,
+        team=acme.sales,
+        owner=acme.lead.user,
+        priority=parent.priority,
+        parent=parent,
+    )
+    patched = objective_patch(org=acme.org, actor=acme.lead, objective=child, title="Renamed")
+    assert patched.title == "Renamed"
+    assert patched.parent == parent and patched.priority == parent.priority
+    assert (patched.period_start, patched.period_end) == (parent.period_start, parent.period_end)
+
+
+def test_patching_an_unknown_field_is_refused(acme, acme_cascade):
+    with pytest.raises(ValidationError) as error:
+        objective_patch(
+            org=acme.org, actor=acme.lead, objective=acme_cascade.objective, colour="red"
+        )
+    assert "colour" in error.value.message_dict
+
+
+def test_patching_refuses_an_objective_of_another_organisation(acme, acme_cascade, globex):
+    with pytest.raises(ValidationError):
+        objective_patch(
+            org=globex.org, actor=globex.admin, objective=acme_cascade.objective, title="Mine"
+        )

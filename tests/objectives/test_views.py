@@ -6,7 +6,7 @@ from perfmgmt.tenancy import org_scope
 
 def test_a_viewer_sees_no_planning_buttons_and_cannot_open_the_forms(
     acme, acme_cascade, client_for
-):  # noqa: E501
+):
     client = client_for(acme.viewer)
     assert "New priority" not in client.get("/o/acme/").content.decode()
     assert client.get("/o/acme/priorities/new/").status_code == 403
