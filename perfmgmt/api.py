@@ -36,6 +36,7 @@ from rest_framework.authentication import (
 )
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -234,10 +235,6 @@ class ScopedSlugField(serializers.SlugRelatedField):
     def get_queryset(self) -> models.QuerySet[Any]:
         with org_scope(self.context["org"]):
             return self.model.objects.all()
-
-
-# The old name, until phase 2 of #11 switches objectives/api.py and metrics/api.py. Remove then.
-IdCursorPagination = CreatedCursorPagination
 
 
 class StrictBooleanField(forms.NullBooleanField):
@@ -458,14 +455,17 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
             response = handler(view, request, *args, **kwargs)
         except Exception as exc:
             response = view.handle_exception(exc)
+        # The answer is kept as the client received it: rendered by the API's own renderer, so
+        # ids, dates and decimals are stored as the JSON strings that were sent.
+        rendered = JSONRenderer().render(response.data) if response.data is not None else b"null"
         # Server errors may be retried; so may an error answer that echoes a NUL from the
         # request (an unknown field's name), which PostgreSQL's jsonb cannot store and which
         # wrote nothing anyway.
-        if response.status_code >= 500 or "\\u0000" in json.dumps(response.data):
+        if response.status_code >= 500 or b"\\u0000" in rendered:
             record.delete()
         else:
             record.response_status = response.status_code
-            record.response_body = response.data
+            record.response_body = json.loads(rendered)
             record.save(update_fields=["response_status", "response_body"])
         return response
 

@@ -8,13 +8,11 @@ from django import forms
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import QuerySet
 from django.forms.models import ModelFormMetaclass
-from django.utils import timezone
 
 from perfmgmt.models import ApiKeyScope, Organization
-from perfmgmt.periods import Period, period_choices
-from perfmgmt.selectors import display_name, org_members
+from perfmgmt.periods import Period, org_today, period_choices
+from perfmgmt.selectors import display_name
 from perfmgmt.services import ORG_SETTINGS_FIELDS
 
 
@@ -27,11 +25,6 @@ def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
-def org_users(org: Organization) -> QuerySet[User]:
-    # The old name of org_members, kept until the apps' forms import that (phase 2 of #11).
-    return org_members(org)
-
-
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return display_name(obj)
@@ -42,7 +35,7 @@ class PeriodField(forms.ChoiceField):
 
     def __init__(self, *, org: Organization, **kwargs: Any) -> None:
         self.periods = {
-            p.key: p for p in period_choices(timezone.localdate(), org.fiscal_year_start_month)
+            p.key: p for p in period_choices(org_today(org), org.fiscal_year_start_month)
         }
         super().__init__(choices=[(k, p.label) for k, p in self.periods.items()], **kwargs)
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, User
-from django.core.exceptions import ObjectDoesNotExist
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django_scopes import scopes_disabled
@@ -22,7 +22,8 @@ def get_or_404(queryset: QuerySet[M], pk: uuid.UUID | str | int, what: str) -> M
     """Fetch by primary key from an org-scoped queryset; missing and foreign are the same 404."""
     try:
         return queryset.get(pk=pk)
-    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValidationError, ValueError, TypeError) as exc:
+        # ValidationError: an id that is not a UUID ("abc") names nothing, like a missing one.
         raise Http404(f"No such {what}.") from exc
 
 

@@ -235,3 +235,24 @@ def test_a_retried_priority_or_objective_post_creates_it_once(
     assert first.status_code == again.status_code == 201, first.json()
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
+
+
+def test_every_post_replays_its_first_answer_under_an_idempotency_key(
+    acme, acme_cascade, key_client
+):
+    """Answers hold ids and dates; the replay must be the very JSON first sent, never a 500."""
+    client = key_client(acme)
+    kpi = {
+        "key": "pipeline",
+        "name": "Pipeline",
+        "kind": "lead",
+        "objective": str(acme_cascade.objective.pk),
+        "outcome_owner": acme.lead.user.username,
+        "data_owner": acme.lead.user.username,
+    }
+    target = {"kpi": "pipeline", "period_start": "2026-10-01", "period_end": "2026-12-31"}
+    for url, body in (("kpis/", kpi), ("targets/", {**target, "value": 3})):
+        first = client.post(f"/api/v1/o/acme/{url}", body, format="json", HTTP_IDEMPOTENCY_KEY=url)
+        again = client.post(f"/api/v1/o/acme/{url}", body, format="json", HTTP_IDEMPOTENCY_KEY=url)
+        assert first.status_code == again.status_code == 201, first.content
+        assert again.json() == first.json() and again["Idempotent-Replayed"] == "true"

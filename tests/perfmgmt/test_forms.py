@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from perfmgmt.forms import TenantModelForm, org_users, scoped_formfield
+from perfmgmt.forms import TenantModelForm, scoped_formfield
 from perfmgmt.models import Team
 from perfmgmt.selectors import org_members, team_list
 
@@ -39,7 +39,3 @@ def test_a_tenant_form_leaves_uniqueness_to_the_service(acme):
         "parent": None,
         "lead": None,
     }
-
-
-def test_org_users_is_the_same_answer_as_org_members(acme, globex):
-    assert list(org_users(acme.org)) == list(org_members(acme.org))
