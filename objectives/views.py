@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 
 from objectives import services
@@ -11,11 +11,12 @@ from objectives.models import StrategicPriority
 from objectives.selectors import objective_get, priority_get
 from perfmgmt.permissions import can_edit_objective, can_manage_strategy, can_plan
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
 
 
-def _cascade_url(request: HttpRequest) -> str:
+def _cascade_url(request: TenantRequest) -> str:
     return reverse("cascade:cascade", kwargs={"org_slug": request.org.slug})
 
 
@@ -26,7 +27,7 @@ def _objective_fields(form: ObjectiveForm) -> dict:
 
 
 @org_view
-def priority_create(request: HttpRequest) -> HttpResponse:
+def priority_create(request: TenantRequest) -> HttpResponse:
     ensure_allowed(can_manage_strategy(request.membership))
     form = PriorityForm(request.POST or None, org=request.org, instance=StrategicPriority())
     return service_form_page(
@@ -41,7 +42,7 @@ def priority_create(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
+def priority_edit(request: TenantRequest, priority_id: str) -> HttpResponse:
     ensure_allowed(can_manage_strategy(request.membership))
     priority = priority_get(org=request.org, priority_id=priority_id)
     form = PriorityForm(request.POST or None, org=request.org, instance=priority)
@@ -58,7 +59,7 @@ def priority_edit(request: HttpRequest, priority_id: str) -> HttpResponse:
 
 
 @org_view
-def objective_create(request: HttpRequest) -> HttpResponse:
+def objective_create(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     ensure_allowed(can_plan(membership))
     form = ObjectiveForm(request.POST or None, org=request.org)
@@ -74,7 +75,7 @@ def objective_create(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def objective_edit(request: HttpRequest, objective_id: str) -> HttpResponse:
+def objective_edit(request: TenantRequest, objective_id: str) -> HttpResponse:
     objective = objective_get(org=request.org, objective_id=objective_id)
     ensure_allowed(can_edit_objective(request.membership, objective))
     form = ObjectiveForm(
