@@ -25,7 +25,9 @@ class PriorityForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        self.fields["owner"].queryset = org_members(org)
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = org_members(org)
 
 
 class ObjectiveForm(forms.Form):
@@ -41,10 +43,16 @@ class ObjectiveForm(forms.Form):
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["period"] = PeriodField(org=org)
-        self.fields["priority"].queryset = StrategicPriority.objects.all()
-        self.fields["parent"].queryset = Objective.objects.all()
-        self.fields["team"].queryset = team_list(org=org)
-        self.fields["owner"].queryset = org_members(org)
+        priority, parent = self.fields["priority"], self.fields["parent"]
+        team, owner = self.fields["team"], self.fields["owner"]
+        assert isinstance(priority, forms.ModelChoiceField)
+        assert isinstance(parent, forms.ModelChoiceField)
+        assert isinstance(team, forms.ModelChoiceField)
+        assert isinstance(owner, forms.ModelChoiceField)
+        priority.queryset = StrategicPriority.objects.all()
+        parent.queryset = Objective.objects.all()
+        team.queryset = team_list(org=org)
+        owner.queryset = org_members(org)
 
     @classmethod
     def initial_for(cls, objective: Objective) -> dict:
