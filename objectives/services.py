@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -89,7 +89,7 @@ def objective_create(
     actor: Membership,
     title: str,
     team: Team,
-    owner: AbstractBaseUser,
+    owner: User,
     period_kind: str,
     period_date: dt.date,
     priority: StrategicPriority | None = None,
@@ -160,7 +160,7 @@ def objective_update(
     objective: Objective,
     title: str,
     team: Team,
-    owner: AbstractBaseUser,
+    owner: User,
     period_kind: str,
     period_date: dt.date,
     priority: StrategicPriority | None = None,
