@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -71,7 +72,8 @@ def _check_alignment(objective: Objective) -> None:
         parent.period_start <= objective.period_start <= objective.period_end <= parent.period_end
     ):
         errors["period_kind"] = "A sub-objective's period must lie within its parent's period."
-    ancestor, seen = parent, set()
+    ancestor: Objective | None = parent
+    seen: set[uuid.UUID] = set()
     while ancestor is not None:
         if ancestor.pk == objective.pk or ancestor.pk in seen:
             errors["parent"] = "An objective cannot sit under itself or its own sub-objectives."
@@ -171,18 +173,20 @@ def objective_update(
         org, actor=actor, objective=objective, team=team, priority=priority, parent=parent
     )
     ensure_members(org, owner=owner)
-    if objective.pk and not objective._state.adding:
+    if not objective._state.adding:
         ensure_allowed(can_edit_objective(actor, objective), "You cannot edit this objective.")
     ensure_allowed(
         can_edit_team_work(actor, team), "You can only plan objectives for a team you lead."
     )
-    if priority is None and parent is None:
-        raise ValidationError({"priority": "Align the objective to a strategic priority."})
+    if priority is None:
+        if parent is None:
+            raise ValidationError({"priority": "Align the objective to a strategic priority."})
+        priority = parent.priority
     objective.title = title
     objective.description = description
     objective.team = team
     objective.owner = owner
-    objective.priority = priority if priority is not None else parent.priority
+    objective.priority = priority
     objective.parent = parent
     objective.period_kind = period_kind
     objective.period_start, objective.period_end = _period_bounds(org, period_kind, period_date)
