@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -34,8 +35,12 @@ class PrioritySerializer(serializers.ModelSerializer):
 
 
 class ObjectiveOutSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    owner: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+    team: serializers.SlugRelatedField[Team] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Objective
@@ -66,7 +71,12 @@ class ObjectiveInSerializer(serializers.Serializer):
     team = ScopedSlugField(Team)
     owner = MemberField()
     priority = ScopedPkField(StrategicPriority, required=False, allow_null=True, default=None)
-    parent = ScopedPkField(Objective, required=False, allow_null=True, default=None)
+    # The API's field is named `parent`. The stubs read it as overriding Field.parent (the
+    # enclosing serializer), but SerializerMetaclass pops declared fields out of the class
+    # namespace, so nothing is shadowed at runtime; mypy cannot see the metaclass do it.
+    parent = ScopedPkField(  # type: ignore[assignment]
+        Objective, required=False, allow_null=True, default=None
+    )
     period_kind = serializers.ChoiceField(choices=PeriodKind.choices)
     period_date = WindowDateField(help_text="Any day inside the fiscal quarter or year.")
 
