@@ -29,14 +29,20 @@ class KpiForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        self.fields["objective"].queryset = Objective.objects.all()
-        self.fields["outcome_owner"].queryset = org_members(org)
-        self.fields["data_owner"].queryset = org_members(org)
+        objective, drives = self.fields["objective"], self.fields["drives"]
+        outcome_owner, data_owner = self.fields["outcome_owner"], self.fields["data_owner"]
+        assert isinstance(objective, forms.ModelChoiceField)
+        assert isinstance(outcome_owner, forms.ModelChoiceField)
+        assert isinstance(data_owner, forms.ModelChoiceField)
+        assert isinstance(drives, forms.ModelMultipleChoiceField)
+        objective.queryset = Objective.objects.all()
+        outcome_owner.queryset = org_members(org)
+        data_owner.queryset = org_members(org)
         lags = Kpi.objects.filter(kind=KpiKind.LAG)
         if self.instance.pk:
             lags = lags.exclude(pk=self.instance.pk)
             self.initial["drives"] = list(self.instance.drives.values_list("pk", flat=True))
-        self.fields["drives"].queryset = lags
+        drives.queryset = lags
 
 
 class TargetForm(forms.Form):
@@ -83,7 +89,9 @@ class DataSourceForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        self.fields["data_owner"].queryset = org_members(org)
+        data_owner = self.fields["data_owner"]
+        assert isinstance(data_owner, forms.ModelChoiceField)
+        data_owner.queryset = org_members(org)
 
     def service_fields(self) -> dict[str, Any]:
         data = super().service_fields()
