@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from metrics.ingestion import OPTIONAL_FIELDS
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
@@ -112,7 +113,9 @@ class CsvImportForm(forms.Form):
     csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def rows_text(self) -> str:
-        upload = self.cleaned_data.get("csv_file")
+        upload: UploadedFile | None = self.cleaned_data.get("csv_file")
         if upload is not None:
-            return upload.read().decode("utf-8-sig", errors="replace")
+            # django-stubs proxy File.read as a property of type Any; an upload reads as bytes.
+            content: bytes = upload.read()
+            return content.decode("utf-8-sig", errors="replace")
         return self.cleaned_data.get("csv_text") or ""
