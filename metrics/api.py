@@ -210,7 +210,9 @@ class TargetListAPI(OrgListAPIView):
 
 
 class ValueSerializer(serializers.ModelSerializer):
-    kpi = serializers.PrimaryKeyRelatedField(read_only=True)
+    kpi: serializers.PrimaryKeyRelatedField[Kpi] = serializers.PrimaryKeyRelatedField(
+        read_only=True
+    )
 
     class Meta:
         model = MetricValue
@@ -269,7 +271,9 @@ class BatchRejectedSerializer(serializers.Serializer):
     detail = serializers.CharField()
     error_count = serializers.IntegerField()
     truncated = serializers.BooleanField(help_text="More errors were found than are listed.")
-    errors = RowErrorSerializer(many=True)
+    # The published field name. SerializerMetaclass moves declared fields off the class, so
+    # this does not replace Serializer.errors at run time; the stubs cannot express that.
+    errors = RowErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 INGEST_RESPONSES = {
@@ -286,7 +290,7 @@ INGEST_HEADERS = [
         OpenApiTypes.INT,
         location=OpenApiParameter.HEADER,
         response=[503],
-        description=spec["description"],
+        description=str(spec["description"]),  # RETRY_AFTER's values mix str and dict
     )
     for name, spec in RETRY_AFTER.items()
 ]
@@ -355,7 +359,12 @@ class ValueBulkAPI(OrgAPIView):
     @extend_schema(
         request=inline_serializer(
             "ValueBatch",
-            {"values": ValueInSchema(many=True, max_length=settings.API_MAX_BATCH)},
+            {
+                # What ValueInSchema(many=True, max_length=...) builds, in a form the stubs know.
+                "values": serializers.ListSerializer(
+                    child=ValueInSchema(), max_length=settings.API_MAX_BATCH
+                )
+            },
         ),
         responses=INGEST_RESPONSES,
         parameters=INGEST_HEADERS,

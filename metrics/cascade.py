@@ -44,7 +44,11 @@ def build_tree(
     KPI (their sub-objectives then hang from the priority). Returns the top objectives by
     priority id, and the KPIs whose objective is not among `objectives` (unaligned).
     """
-    nodes = {objective.pk: ObjectiveNode(objective) for objective in objectives}
+    # Looked up by a KPI's objective and an objective's parent, either of which may be None:
+    # None is never a key, so it finds nothing.
+    nodes: dict[uuid.UUID | None, ObjectiveNode] = {
+        objective.pk: ObjectiveNode(objective) for objective in objectives
+    }
     unaligned: list[KpiStatus] = []
     for status in statuses:
         if not keep(status):
@@ -159,10 +163,10 @@ def _tree(
 ) -> dict[uuid.UUID, list[ObjectiveNode]]:
     """Objectives (any depth) under each priority, with their KPIs' status, filtered."""
     with org_scope(org):
-        kpis = Kpi.objects.select_related("outcome_owner").filter(objective__in=objectives)
+        chosen = Kpi.objects.select_related("outcome_owner").filter(objective__in=objectives)
         if filters.kind:
-            kpis = kpis.filter(kind=filters.kind)
-        kpis = list(kpis)
+            chosen = chosen.filter(kind=filters.kind)
+        kpis = list(chosen)
     statuses = kpi_statuses(org=org, kpis=kpis)
     roots, _ = build_tree(
         objectives,
@@ -188,10 +192,10 @@ class Explorer:
 def explorer_get(*, org: Organization, filters: Filters) -> Explorer:
     """Priorities by perspective with how many objectives match and their worst status."""
     with org_scope(org):
-        priorities = StrategicPriority.objects.select_related("owner")
+        chosen = StrategicPriority.objects.select_related("owner")
         if filters.perspective:
-            priorities = priorities.filter(perspective=filters.perspective)
-        priorities = list(priorities)
+            chosen = chosen.filter(perspective=filters.perspective)
+        priorities = list(chosen)
         objectives = _objectives(org, filters, [p.pk for p in priorities])
     roots = _tree(org, filters, objectives)
     rows: dict = defaultdict(list)
@@ -240,7 +244,7 @@ BOX_W, BOX_H, GAP = 150, 44, 10
 BOX_CHARS = 19  # a line of the box title at 12px, leaving room for the status mark
 
 
-def _depth(node: ObjectiveNode, nodes: dict[uuid.UUID, ObjectiveNode]) -> int:
+def _depth(node: ObjectiveNode, nodes: dict[uuid.UUID | None, ObjectiveNode]) -> int:
     parent = nodes.get(node.objective.parent_id)
     if parent is None or parent.objective.priority_id != node.objective.priority_id:
         return 0
@@ -256,7 +260,7 @@ def strategy_map(
     with org_scope(org):
         priorities = list(StrategicPriority.objects.all())
         objectives = _objectives(org, filters, [p.pk for p in priorities])
-    nodes = {
+    nodes: dict[uuid.UUID | None, ObjectiveNode] = {  # looked up by parent id, None at the top
         n.objective.pk: n
         for root in _tree(org, filters, objectives).values()
         for n in _flatten(root)
@@ -275,8 +279,9 @@ def strategy_map(
             for node in nodes.values():
                 if node.objective.priority_id == priority.pk:
                     levels[_depth(node, nodes)].append(node)
-            placed: dict[uuid.UUID, MapBox] = {}
-            column_of: dict[uuid.UUID, int] = {}
+            # By objective id, looked up by parent id (None for a top objective: not found).
+            placed: dict[uuid.UUID | None, MapBox] = {}
+            column_of: dict[uuid.UUID | None, int] = {}
             for level in sorted(levels):
                 # Each sub-objective under its parent's column when that is free, else the next.
                 ordered = sorted(

@@ -7,6 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import User
 from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
@@ -36,7 +37,7 @@ def _spark(values: list[Reading]) -> str:
     return polyline([v.value for v in reversed(values)], width=100, height=28, top=2)
 
 
-def cards_for(*, org: Organization, user: object, kpis: list[Kpi], today: dt.date) -> list[Card]:
+def cards_for(*, org: Organization, user: User, kpis: list[Kpi], today: dt.date) -> list[Card]:
     """A card per KPI; `today` (the organisation's) dates how long a stale one went unfed."""
     with org_scope(org):
         pinned = set(KpiPin.objects.filter(user=user).values_list("kpi_id", flat=True))
@@ -103,12 +104,12 @@ def key_kpis(*, org: Organization, membership: Membership, view: str) -> list[Kp
 def org_statuses(*, org: Organization, perspective: str | None = None) -> list[KpiStatus]:
     """Every KPI of the organisation (or of one perspective) with its status."""
     with org_scope(org):
-        kpis = Kpi.objects.select_related("outcome_owner")
+        chosen = Kpi.objects.select_related("outcome_owner")
         if perspective:
-            kpis = kpis.filter(
+            chosen = chosen.filter(
                 objective__in=Objective.objects.filter(priority__perspective=perspective)
             )
-        kpis = list(kpis)
+        kpis = list(chosen)
     statuses = kpi_statuses(org=org, kpis=kpis)
     return [statuses[kpi.pk] for kpi in kpis]
 
@@ -126,7 +127,8 @@ def scorecard(
         )
     counts: dict = defaultdict(lambda: defaultdict(int))
     for status in statuses:
-        perspective = perspective_of.get(status.kpi.objective_id)
+        objective_id = status.kpi.objective_id
+        perspective = perspective_of.get(objective_id) if objective_id is not None else None
         if perspective:
             counts[perspective][status.rag] += 1
     scores = []

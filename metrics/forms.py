@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.uploadedfile import UploadedFile
 
 from metrics.ingestion import OPTIONAL_FIELDS
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
@@ -29,14 +30,20 @@ class KpiForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        self.fields["objective"].queryset = Objective.objects.all()
-        self.fields["outcome_owner"].queryset = org_members(org)
-        self.fields["data_owner"].queryset = org_members(org)
+        objective, drives = self.fields["objective"], self.fields["drives"]
+        outcome_owner, data_owner = self.fields["outcome_owner"], self.fields["data_owner"]
+        assert isinstance(objective, forms.ModelChoiceField)
+        assert isinstance(outcome_owner, forms.ModelChoiceField)
+        assert isinstance(data_owner, forms.ModelChoiceField)
+        assert isinstance(drives, forms.ModelMultipleChoiceField)
+        objective.queryset = Objective.objects.all()
+        outcome_owner.queryset = org_members(org)
+        data_owner.queryset = org_members(org)
         lags = Kpi.objects.filter(kind=KpiKind.LAG)
         if self.instance.pk:
             lags = lags.exclude(pk=self.instance.pk)
             self.initial["drives"] = list(self.instance.drives.values_list("pk", flat=True))
-        self.fields["drives"].queryset = lags
+        drives.queryset = lags
 
 
 class TargetForm(forms.Form):
@@ -83,7 +90,9 @@ class DataSourceForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        self.fields["data_owner"].queryset = org_members(org)
+        data_owner = self.fields["data_owner"]
+        assert isinstance(data_owner, forms.ModelChoiceField)
+        data_owner.queryset = org_members(org)
 
     def service_fields(self) -> dict[str, Any]:
         data = super().service_fields()
@@ -104,7 +113,9 @@ class CsvImportForm(forms.Form):
     csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def rows_text(self) -> str:
-        upload = self.cleaned_data.get("csv_file")
+        upload: UploadedFile | None = self.cleaned_data.get("csv_file")
         if upload is not None:
-            return upload.read().decode("utf-8-sig", errors="replace")
+            # django-stubs proxy File.read as a property of type Any; an upload reads as bytes.
+            content: bytes = upload.read()
+            return content.decode("utf-8-sig", errors="replace")
         return self.cleaned_data.get("csv_text") or ""

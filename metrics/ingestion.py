@@ -342,8 +342,8 @@ def values_validate(
         note = row.note or ""
         if not isinstance(note, str) or len(note) > NOTE_MAX or "\x00" in note:
             errors.append(RowError(index, "note", f"must be text of at most {NOTE_MAX} characters"))
-        if len(errors) > bad or index in parsed_bad:
-            continue
+        if kpi is None or len(errors) > bad or index in parsed_bad:
+            continue  # (a row without its KPI has had its error appended above)
         period = cadence_period_start(kpi.cadence, day)
         first = seen.setdefault((kpi.pk, period), index)
         if first != index:
@@ -414,7 +414,9 @@ def _retryable(exc: OperationalError) -> bool:
     return getattr(exc.__cause__, "pgcode", None) in RETRYABLE_SQLSTATES
 
 
-def _write(org: Organization, clean: list[tuple], source: str, actor: Membership | None) -> tuple:
+def _write(
+    org: Organization, clean: list[tuple], source: str, actor: Membership | None
+) -> tuple[int, int]:
     """COPY the rows into the staging table and upsert them; (inserted, written)."""
     with connection.cursor() as cursor:
         cursor.execute(STAGE_SQL)
@@ -428,7 +430,8 @@ def _write(org: Organization, clean: list[tuple], source: str, actor: Membership
                 "now": timezone.now(),
             },
         )
-        return cursor.fetchone()
+        counts: tuple[int, int] = cursor.fetchone()  # MERGE_SQL's one row of two counts
+        return counts
 
 
 def values_ingest(

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 
 from metrics.models import Direction, Rag, Target
 
-# Worst first: the order a roll-up of several statuses reads them in.
-RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.NONE: 3}
+# Worst first: the order a roll-up of several statuses reads them in. Keyed by str, as Rag
+# members are: a status read back from the database or a request is a plain string.
+RAG_ORDER: dict[str, int] = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.NONE: 3}
 
 
 def default_thresholds(value: float, direction: str) -> tuple[float, float]:

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Q, QuerySet
 
@@ -146,14 +147,15 @@ def kpi_statuses(
     with org_scope(org):
         targets: dict[uuid.UUID, list[Target]] = defaultdict(list)
         oldest = min((v.period_date for vs in recent.values() for v in vs[:2]), default=today)
-        for target in Target.objects.filter(kpi_id__in=ids, period_end__gte=min(oldest, today)):
-            targets[target.kpi_id].append(target)
+        for dated in Target.objects.filter(kpi_id__in=ids, period_end__gte=min(oldest, today)):
+            targets[dated.kpi_id].append(dated)
     statuses = {}
     for kpi in kpis:
-        values = recent.get(kpi.pk) or [None]
-        value, previous = values[0], (values[1] if len(values) > 1 else None)
-        target = _target_for(targets[kpi.pk], value.period_date if value else today)
-        number = value.value if value else None
+        values = recent.get(kpi.pk, [])
+        value = values[0] if values else None
+        previous = values[1] if len(values) > 1 else None
+        target = _target_for(targets[kpi.pk], value.period_date if value is not None else today)
+        number = value.value if value is not None else None
         statuses[kpi.pk] = KpiStatus(
             kpi=kpi,
             latest=value,
@@ -164,7 +166,7 @@ def kpi_statuses(
             previous_rag=rag_status(
                 previous.value, _target_for(targets[kpi.pk], previous.period_date), kpi.direction
             )
-            if previous
+            if previous is not None
             else Rag.NONE,
         )
     return statuses
@@ -299,7 +301,10 @@ def kpis_by_ref(*, org: Organization, refs: Iterable[object]) -> dict[object, Kp
     by_key = {kpi.key: kpi for kpi in found}
     resolved: dict[object, Kpi] = {}
     for ref in wanted:
-        kpi = by_id.get(as_uuid(ref)) or (by_key.get(ref) if isinstance(ref, str) else None)
+        pk = as_uuid(ref)
+        kpi = by_id.get(pk) if pk is not None else None
+        if kpi is None and isinstance(ref, str):
+            kpi = by_key.get(ref)
         if kpi is not None:
             resolved[ref] = kpi
     return resolved
@@ -310,6 +315,6 @@ def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
     return kpis_by_ref(org=org, refs=[ref]).get(ref)
 
 
-def kpi_pinned(*, org: Organization, user: object, kpi: Kpi) -> bool:
+def kpi_pinned(*, org: Organization, user: User, kpi: Kpi) -> bool:
     with org_scope(org):
         return KpiPin.objects.filter(user=user, kpi=kpi).exists()

@@ -122,6 +122,7 @@ def sources_claim_due(*, now: dt.datetime | None = None) -> list[IngestionRun]:
         )
         for source in due:
             slot = source.next_run_at
+            assert slot is not None  # next_run_at__lte matched it, so it is set
             following = next_run_after(source, max(slot, now))
             with transaction.atomic():
                 won = DataSource.objects.filter(pk=source.pk, next_run_at=slot).update(
@@ -143,7 +144,8 @@ def sources_claim_due(*, now: dt.datetime | None = None) -> list[IngestionRun]:
 
 def retry_delay(attempt: int) -> int:
     """Seconds before attempt `attempt + 1` of a pull whose attempt `attempt` failed."""
-    return min(5 * 2 ** (attempt - 1), 60)
+    backoff: int = 5 * 2 ** (attempt - 1)  # attempts count from 1: a whole power of two
+    return min(backoff, 60)
 
 
 def runs_sweep(*, now: dt.datetime | None = None) -> list[IngestionRun]:
@@ -233,7 +235,9 @@ def _fetch(source: DataSource) -> bytes:
             raise TransientSourceError(f"{source.url} answered HTTP {response.status_code}")
         if response.status_code >= 400:
             raise SourceDataError(f"{source.url} answered HTTP {response.status_code}")
-        body = response.raw.read(settings.SOURCE_MAX_BYTES + 1, decode_content=True)
+        body: bytes = response.raw.read(  # urllib3's HTTPResponse (requests types raw as Any)
+            settings.SOURCE_MAX_BYTES + 1, decode_content=True
+        )
     if len(body) > settings.SOURCE_MAX_BYTES:
         raise SourceDataError(f"The document is larger than {settings.SOURCE_MAX_BYTES} bytes.")
     return body

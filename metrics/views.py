@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -16,11 +16,12 @@ from metrics.selectors import kpi_detail as kpi_detail_get
 from metrics.selectors import kpi_get, kpi_pinned, kpi_values
 from perfmgmt.permissions import can_edit_kpi, can_plan, can_record_value, can_set_target
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import service_form_page
 
 
-def _kpi_url(request: HttpRequest, kpi: Kpi) -> str:
+def _kpi_url(request: TenantRequest, kpi: Kpi) -> str:
     return reverse("metrics:kpi-detail", kwargs={"org_slug": request.org.slug, "kpi_id": kpi.pk})
 
 
@@ -28,7 +29,7 @@ VALUES_PER_PAGE = 20
 
 
 @org_view
-def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
+def kpi_detail(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     page = Paginator(kpi_values(org=request.org, kpi=kpi), VALUES_PER_PAGE).get_page(
         request.GET.get("page")
@@ -55,7 +56,7 @@ def kpi_detail(request: HttpRequest, kpi_id: str) -> HttpResponse:
 
 
 @org_view
-def kpi_create(request: HttpRequest) -> HttpResponse:
+def kpi_create(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     ensure_allowed(can_plan(membership))
     form = KpiForm(request.POST or None, org=request.org, instance=Kpi(organization=request.org))
@@ -71,7 +72,7 @@ def kpi_create(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def kpi_edit(request: HttpRequest, kpi_id: str) -> HttpResponse:
+def kpi_edit(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     ensure_allowed(can_edit_kpi(request.membership, kpi))
     form = KpiForm(request.POST or None, org=request.org, instance=kpi)
@@ -91,7 +92,7 @@ def kpi_edit(request: HttpRequest, kpi_id: str) -> HttpResponse:
 
 
 @org_view
-def target_set(request: HttpRequest, kpi_id: str) -> HttpResponse:
+def target_set(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     ensure_allowed(can_set_target(request.membership, kpi))
     form = TargetForm(request.POST or None, org=request.org)
@@ -114,7 +115,7 @@ def target_set(request: HttpRequest, kpi_id: str) -> HttpResponse:
 
 
 @org_view
-def value_record(request: HttpRequest, kpi_id: str) -> HttpResponse:
+def value_record(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     ensure_allowed(can_record_value(request.membership, kpi))
     form = ValueForm(request.POST or None)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -14,10 +14,11 @@ from objectives.selectors import priority_get
 from perfmgmt.permissions import can_manage_strategy, can_plan
 from perfmgmt.selectors import org_members, team_list
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 
 
 @org_view
-def cascade(request: HttpRequest) -> HttpResponse:
+def cascade(request: TenantRequest) -> HttpResponse:
     membership = request.membership
     context = {
         "cascade": cascade_get(org=request.org),
@@ -27,7 +28,7 @@ def cascade(request: HttpRequest) -> HttpResponse:
     return render(request, "metrics/cascade_page.html", context)
 
 
-def _filter_context(request: HttpRequest) -> dict:
+def _filter_context(request: TenantRequest) -> dict:
     filters = Filters.from_query(request.GET)
     teams = list(team_list(org=request.org).values_list("slug", "name"))
     return {
@@ -40,7 +41,7 @@ def _filter_context(request: HttpRequest) -> dict:
 
 @org_view
 @require_GET
-def explorer(request: HttpRequest) -> HttpResponse:
+def explorer(request: TenantRequest) -> HttpResponse:
     """The cascade, priority by priority; filters update the tree in place."""
     context = _filter_context(request)
     context["explorer"] = explorer_get(org=request.org, filters=context["filters"])
@@ -54,7 +55,7 @@ def explorer(request: HttpRequest) -> HttpResponse:
 
 @org_view
 @require_GET
-def explorer_priority(request: HttpRequest, priority_id: str) -> HttpResponse:
+def explorer_priority(request: TenantRequest, priority_id: str) -> HttpResponse:
     """One priority's row, expanded (its objectives and KPIs) or collapsed again."""
     priority = priority_get(org=request.org, priority_id=priority_id)
     filters = Filters.from_query(request.GET)
@@ -74,7 +75,7 @@ def explorer_priority(request: HttpRequest, priority_id: str) -> HttpResponse:
 
 @org_view
 @require_GET
-def strategy_map_page(request: HttpRequest) -> HttpResponse:
+def strategy_map_page(request: TenantRequest) -> HttpResponse:
     context = _filter_context(request)
 
     def url_for(objective: Objective) -> str:

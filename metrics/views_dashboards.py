@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -11,10 +11,11 @@ from metrics.selectors import kpi_get
 from metrics.services import kpi_pin_toggle
 from perfmgmt.http import safe_next
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 
 
 @org_view
-def pin(request: HttpRequest, kpi_id: str) -> HttpResponse:
+def pin(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 
 from metrics.forms import CsvImportForm, DataSourceForm
@@ -17,20 +17,21 @@ from metrics.models import DataSource, Source
 from metrics.sources import source_get, source_list, source_runs, source_save
 from perfmgmt.models import Role
 from perfmgmt.tenancy import org_view
+from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_admin, ensure_allowed
 from perfmgmt.views import form_submit
 
 
-def _admin_only(request: HttpRequest) -> None:
+def _admin_only(request: TenantRequest) -> None:
     ensure_admin(request.membership, "manage data sources")
 
 
-def _saved(request: HttpRequest, source: DataSource) -> HttpResponse:
+def _saved(request: TenantRequest, source: DataSource) -> HttpResponse:
     return redirect("metrics:source", org_slug=request.org.slug, source_id=source.pk)
 
 
 @org_view
-def sources(request: HttpRequest) -> HttpResponse:
+def sources(request: TenantRequest) -> HttpResponse:
     _admin_only(request)
     return form_submit(
         request,
@@ -49,7 +50,7 @@ def sources(request: HttpRequest) -> HttpResponse:
 
 
 @org_view
-def source(request: HttpRequest, source_id: str) -> HttpResponse:
+def source(request: TenantRequest, source_id: str) -> HttpResponse:
     source = source_get(org=request.org, source_id=source_id)  # 404 before 403, as elsewhere
     _admin_only(request)
     return form_submit(
@@ -75,7 +76,7 @@ def source(request: HttpRequest, source_id: str) -> HttpResponse:
 
 
 @org_view
-def csv_import(request: HttpRequest) -> HttpResponse:
+def csv_import(request: TenantRequest) -> HttpResponse:
     """Upload, preview with per-row errors, confirm: all or nothing."""
     ensure_allowed(request.membership.role != Role.VIEWER)
     form = CsvImportForm(request.POST or None, request.FILES or None)
