@@ -3,10 +3,12 @@ gunicorn on loopback, and waiting for it to answer."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -30,6 +32,21 @@ def recreate_database(base: str, name: str, *, create: bool = True) -> None:
         if create:
             cur.execute(f'CREATE DATABASE "{name}"')
     conn.close()
+
+
+def app_env(url: str) -> dict[str, str]:
+    """The app's environment for a benchmark: production settings (DEBUG off) on the scratch
+    database; the per-key limit lifted, since a benchmark measures capacity with one key."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "API_THROTTLE_RATE": "1000000/minute",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "perfmgmt.settings",
+    }
 
 
 def free_port() -> int:

@@ -26,12 +26,11 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import requests
-from common import ROOT, free_port, gunicorn, recreate_database, scratch_url, wait_for
+from common import ROOT, app_env, free_port, gunicorn, recreate_database, scratch_url, wait_for
 
 KPIS = 2_000
 WEEKS = 100
@@ -138,16 +137,7 @@ def main() -> None:
     name, url = scratch_url(base, "bench_ingest")
     recreate_database(base, name)
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "API_THROTTLE_RATE": "1000000/minute",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "perfmgmt.settings",
-    }
+    env = app_env(url)
     secret, org = build_world(env)
     data = rows()
     bodies = [

@@ -30,12 +30,11 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import defaultdict
 
 import psycopg2
 import requests
-from common import ROOT, free_port, gunicorn, recreate_database, scratch_url, wait_for
+from common import ROOT, app_env, free_port, gunicorn, recreate_database, scratch_url, wait_for
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
@@ -203,17 +202,7 @@ def main() -> None:
     name, url = scratch_url(base, "bench_load")
     recreate_database(base, name)
     port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        # The bench measures capacity; the per-key limit would answer 429 to its own key.
-        "API_THROTTLE_RATE": "1000000/minute",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "perfmgmt.settings",
-    }
+    env = app_env(url)
     world = build_world(env)
     site = f"http://127.0.0.1:{port}"
     server = gunicorn(env, port, workers=2)

@@ -10,7 +10,7 @@ from metrics.models import Confidence, DataSource, Kpi, KpiKind
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
-from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField
+from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField, limit_choices
 from perfmgmt.models import Organization
 from perfmgmt.selectors import org_members
 
@@ -30,20 +30,17 @@ class KpiForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        objective, drives = self.fields["objective"], self.fields["drives"]
-        outcome_owner, data_owner = self.fields["outcome_owner"], self.fields["data_owner"]
-        assert isinstance(objective, forms.ModelChoiceField)
-        assert isinstance(outcome_owner, forms.ModelChoiceField)
-        assert isinstance(data_owner, forms.ModelChoiceField)
-        assert isinstance(drives, forms.ModelMultipleChoiceField)
-        objective.queryset = Objective.objects.all()
-        outcome_owner.queryset = org_members(org)
-        data_owner.queryset = org_members(org)
         lags = Kpi.objects.filter(kind=KpiKind.LAG)
         if self.instance.pk:
             lags = lags.exclude(pk=self.instance.pk)
             self.initial["drives"] = list(self.instance.drives.values_list("pk", flat=True))
-        drives.queryset = lags
+        limit_choices(
+            self,
+            objective=Objective.objects.all(),
+            outcome_owner=org_members(org),
+            data_owner=org_members(org),
+            drives=lags,
+        )
 
 
 class TargetForm(forms.Form):
@@ -90,9 +87,7 @@ class DataSourceForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        data_owner = self.fields["data_owner"]
-        assert isinstance(data_owner, forms.ModelChoiceField)
-        data_owner.queryset = org_members(org)
+        limit_choices(self, data_owner=org_members(org))
 
     def service_fields(self) -> dict[str, Any]:
         data = super().service_fields()

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 
 from objectives.models import Objective, StrategicPriority
 from objectives.services import PRIORITY_FIELDS
-from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField
+from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField, limit_choices
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import org_members, team_list
 
@@ -25,9 +25,7 @@ class PriorityForm(TenantModelForm):
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
-        owner = self.fields["owner"]
-        assert isinstance(owner, forms.ModelChoiceField)
-        owner.queryset = org_members(org)
+        limit_choices(self, owner=org_members(org))
 
 
 class ObjectiveForm(forms.Form):
@@ -43,16 +41,13 @@ class ObjectiveForm(forms.Form):
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["period"] = PeriodField(org=org)
-        priority, parent = self.fields["priority"], self.fields["parent"]
-        team, owner = self.fields["team"], self.fields["owner"]
-        assert isinstance(priority, forms.ModelChoiceField)
-        assert isinstance(parent, forms.ModelChoiceField)
-        assert isinstance(team, forms.ModelChoiceField)
-        assert isinstance(owner, forms.ModelChoiceField)
-        priority.queryset = StrategicPriority.objects.all()
-        parent.queryset = Objective.objects.all()
-        team.queryset = team_list(org=org)
-        owner.queryset = org_members(org)
+        limit_choices(
+            self,
+            priority=StrategicPriority.objects.all(),
+            parent=Objective.objects.all(),
+            team=team_list(org=org),
+            owner=org_members(org),
+        )
 
     @classmethod
     def initial_for(cls, objective: Objective) -> dict:

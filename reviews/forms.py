@@ -7,7 +7,7 @@ from metrics.models import Kpi
 from metrics.selectors import kpi_list
 from objectives.models import Objective
 from objectives.selectors import objective_list
-from perfmgmt.forms import UserChoiceField
+from perfmgmt.forms import UserChoiceField, limit_choices
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import org_members, team_list
 from reviews.models import (
@@ -79,9 +79,7 @@ class MeetingForm(forms.Form):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        team = self.fields["team"]
-        assert isinstance(team, forms.ModelChoiceField)
-        team.queryset = team_list(org=org)
+        limit_choices(self, team=team_list(org=org))
 
 
 class DecisionForm(forms.Form):
@@ -101,13 +99,9 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, org: Organization, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        owner, kpi, objective = self.fields["owner"], self.fields["kpi"], self.fields["objective"]
-        assert isinstance(owner, forms.ModelChoiceField)
-        assert isinstance(kpi, forms.ModelChoiceField)
-        assert isinstance(objective, forms.ModelChoiceField)
-        owner.queryset = org_members(org)
-        kpi.queryset = kpi_list(org=org)
-        objective.queryset = objective_list(org=org)
+        limit_choices(
+            self, owner=org_members(org), kpi=kpi_list(org=org), objective=objective_list(org=org)
+        )
 
 
 class RiskForm(forms.Form):
