@@ -101,8 +101,11 @@ def key_kpis(*, org: Organization, membership: Membership, view: str) -> list[Kp
         return list(kpis.filter(chosen).order_by("name"))
 
 
-def org_statuses(*, org: Organization, perspective: str | None = None) -> list[KpiStatus]:
-    """Every KPI of the organisation (or of one perspective) with its status."""
+def org_statuses(
+    *, org: Organization, perspective: str | None = None, per_kpi: int = 2
+) -> list[KpiStatus]:
+    """Every KPI of the organisation (or of one perspective) with its status and its last
+    `per_kpi` values as `history`."""
     with org_scope(org):
         chosen = Kpi.objects.select_related("outcome_owner")
         if perspective:
@@ -110,7 +113,7 @@ def org_statuses(*, org: Organization, perspective: str | None = None) -> list[K
                 objective__in=Objective.objects.filter(priority__perspective=perspective)
             )
         kpis = list(chosen)
-    statuses = kpi_statuses(org=org, kpis=kpis)
+    statuses = kpi_statuses(org=org, kpis=kpis, per_kpi=per_kpi)
     return [statuses[kpi.pk] for kpi in kpis]
 
 

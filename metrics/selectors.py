@@ -70,6 +70,7 @@ class KpiStatus:
     variance: float | None
     stale: bool
     previous_rag: Rag = Rag.NONE  # of the value before the latest, against its own target
+    history: tuple[Reading, ...] = ()  # the values read for it, newest first (see per_kpi)
 
     @property
     def off_target_twice(self) -> bool:
@@ -134,16 +135,19 @@ def kpi_statuses(
     org: Organization,
     kpis: Sequence[Kpi],
     recent: dict[uuid.UUID, list[Reading]] | None = None,
+    per_kpi: int = 2,
 ) -> dict[uuid.UUID, KpiStatus]:
     """Status of many KPIs in a fixed number of queries, whatever their number.
 
     `recent` (newest first per KPI, from recent_values) saves the values query when the caller
-    has already read them; with fewer than two per KPI, `previous_rag` is NONE.
+    has already read them; otherwise the last `per_kpi` values are read (a caller that needs a
+    longer run, like the attention rules, asks for more in the same query). With fewer than two
+    per KPI, `previous_rag` is NONE. Each status keeps what was read as its `history`.
     """
     today = org_today(org)
     ids = [kpi.pk for kpi in kpis]
     if recent is None:
-        recent = recent_values(org=org, kpi_ids=ids, per_kpi=2)
+        recent = recent_values(org=org, kpi_ids=ids, per_kpi=max(per_kpi, 2))
     with org_scope(org):
         targets: dict[uuid.UUID, list[Target]] = defaultdict(list)
         oldest = min((v.period_date for vs in recent.values() for v in vs[:2]), default=today)
@@ -168,6 +172,7 @@ def kpi_statuses(
             )
             if previous is not None
             else Rag.NONE,
+            history=tuple(values),
         )
     return statuses
 

@@ -74,7 +74,7 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         )
     if view == "executive":
         # The scorecard and the exceptions count read the same statuses: compute them once.
-        statuses = org_statuses(org=org)
+        statuses = org_statuses(org=org, per_kpi=DETERIORATING_RUN)
         board.scorecard = scorecard(org=org, statuses=statuses, only_financial=False)
         board.exceptions = len(_exceptions(org, statuses))
     return board
@@ -129,7 +129,7 @@ class Exceptions:
 def exceptions_get(*, org: Organization) -> Exceptions:
     """Everything that needs attention (reviews.attention), one row per KPI or objective and
     kind."""
-    return Exceptions(_exceptions(org, org_statuses(org=org)))
+    return Exceptions(_exceptions(org, org_statuses(org=org, per_kpi=DETERIORATING_RUN)))
 
 
 def _number(value: float) -> str:
@@ -174,7 +174,10 @@ def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionI
             _kpi_detail(kind, found.status, found.recent),
             url_kpi=found.status.kpi.pk,
         )
-        for found in kpi_attention(org=org, statuses=statuses)
+        # The statuses were read with enough history for every attention rule: no second query.
+        for found in kpi_attention(
+            org=org, statuses=statuses, recent={s.kpi.pk: list(s.history) for s in statuses}
+        )
         for kind in found.kinds
     ]
     items += [
