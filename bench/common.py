@@ -3,6 +3,7 @@ gunicorn on loopback, and waiting for it to answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -47,6 +48,19 @@ def app_env(url: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "perfmgmt.settings",
     }
+
+
+def run_django(env: dict[str, str], script: str) -> dict:
+    """Run a Django script against the scratch database; its last line printed is JSON."""
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def free_port() -> int:

@@ -30,7 +30,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import requests
-from common import ROOT, app_env, free_port, gunicorn, recreate_database, scratch_url, wait_for
+from common import (
+    ROOT,
+    app_env,
+    free_port,
+    gunicorn,
+    recreate_database,
+    run_django,
+    scratch_url,
+    wait_for,
+)
 
 KPIS = 2_000
 WEEKS = 100
@@ -63,15 +72,7 @@ with org_scope(org):
 _, secret = api_key_create(org=org, actor=admin, name="bench", scope="read_write")
 print(json.dumps({{"secret": secret, "org": org.pk}}))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    data = json.loads(out.strip().splitlines()[-1])
+    data = run_django(env, script)
     return data["secret"], data["org"]
 
 

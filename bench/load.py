@@ -22,7 +22,6 @@ Goal: 0 errors, stored = acknowledged, API read p95 <= 100 ms. Not a test.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import random
 import statistics
@@ -34,7 +33,16 @@ from collections import defaultdict
 
 import psycopg2
 import requests
-from common import ROOT, app_env, free_port, gunicorn, recreate_database, scratch_url, wait_for
+from common import (
+    ROOT,
+    app_env,
+    free_port,
+    gunicorn,
+    recreate_database,
+    run_django,
+    scratch_url,
+    wait_for,
+)
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
@@ -69,15 +77,7 @@ with org_scope(org):
 _, secret = api_key_create(org=org, actor=admin, name="load", scope="read_write")
 print(json.dumps({{"secret": secret, "kpi": kpi, "password": DEMO_PASSWORD}}))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    return run_django(env, script)
 
 
 def signed_in(site: str, password: str) -> requests.Session:
