@@ -268,6 +268,24 @@ WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
 CHECKIN_ESCALATION_HOURS = env_int("CHECKIN_ESCALATION_HOURS", 24)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
+# --- the monthly business-review pack ----------------------------------------------------------
+# Pack files go through Django's storage API: the filesystem under MEDIA_ROOT by default (never
+# served as static files: a view checks the membership before it streams one).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Owners' commentary on a month's KPIs is due this many working days before the monthly review
+# (the organisation's review day: PACK_REVIEW_WORKING_DAY working days into the next month).
+PACK_COMMENTARY_DUE_WORKING_DAYS = env_int("PACK_COMMENTARY_DUE_WORKING_DAYS", 2)
+PACK_REVIEW_WORKING_DAY = env_int("PACK_REVIEW_WORKING_DAY", 5)
+# 0: no automatic pack. n: on the n-th working day after month end the pack of the month is
+# generated and executives and finance get a link to it.
+PACK_AUTO_WORKING_DAY = env_int("PACK_AUTO_WORKING_DAY", 0)
+# A pack job still running this long after it started is dead (its task was killed).
+PACK_LOST_AFTER = env_int("PACK_LOST_AFTER", 600)
+
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "perfmgmt.api.ApiAutoSchema",
