@@ -189,21 +189,44 @@ class Explorer:
     rows: list[tuple[Perspective, list[PriorityRow]]]
 
 
-def explorer_get(*, org: Organization, filters: Filters) -> Explorer:
-    """Priorities by perspective with how many objectives match and their worst status."""
+def _explored(
+    org: Organization, filters: Filters
+) -> tuple[list[StrategicPriority], dict[uuid.UUID, list[ObjectiveNode]]]:
+    """The priorities the filters keep, and the filtered tree under each."""
     with org_scope(org):
         chosen = StrategicPriority.objects.select_related("owner")
         if filters.perspective:
             chosen = chosen.filter(perspective=filters.perspective)
         priorities = list(chosen)
         objectives = _objectives(org, filters, [p.pk for p in priorities])
-    roots = _tree(org, filters, objectives)
+    return priorities, _tree(org, filters, objectives)
+
+
+def explorer_get(*, org: Organization, filters: Filters) -> Explorer:
+    """Priorities by perspective with how many objectives match and their worst status."""
+    priorities, roots = _explored(org, filters)
     rows: dict = defaultdict(list)
     for priority in priorities:
         nodes = _flatten(roots[priority.pk])
         worst = worst_rag(s.rag for n in nodes for s in n.kpis)
         rows[priority.perspective].append(PriorityRow(priority, len(nodes), worst))
     return Explorer([(Perspective(v), rows[v]) for v in Perspective.values if rows[v]])
+
+
+def explorer_kpis(
+    *, org: Organization, filters: Filters
+) -> list[tuple[StrategicPriority, Objective, KpiStatus]]:
+    """The KPIs the explorer shows for `filters`, with their priority and objective, in the
+    explorer's order (perspective, priority, the tree depth first): what its export writes."""
+    priorities, roots = _explored(org, filters)
+    order = {value: i for i, value in enumerate(Perspective.values)}
+    priorities.sort(key=lambda p: (order[p.perspective], p.rank, p.title))
+    return [
+        (priority, node.objective, status)
+        for priority in priorities
+        for node in _flatten(roots[priority.pk])
+        for status in node.kpis
+    ]
 
 
 def priority_subtree(

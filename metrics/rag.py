@@ -21,13 +21,18 @@ def default_thresholds(value: float, direction: str) -> tuple[float, float]:
 def rag_status(value: float | None, target: Target | None, direction: str) -> Rag:
     if value is None or target is None:
         return Rag.NONE
+    return rag_between(value, target.green_threshold, target.amber_threshold, direction)
+
+
+def rag_between(value: float, green: float, amber: float, direction: str) -> Rag:
+    """A value against a green and an amber threshold, read in the KPI's direction."""
     if direction == Direction.HIGHER:
-        if value >= target.green_threshold:
+        if value >= green:
             return Rag.GREEN
-        return Rag.AMBER if value >= target.amber_threshold else Rag.RED
-    if value <= target.green_threshold:
+        return Rag.AMBER if value >= amber else Rag.RED
+    if value <= green:
         return Rag.GREEN
-    return Rag.AMBER if value <= target.amber_threshold else Rag.RED
+    return Rag.AMBER if value <= amber else Rag.RED
 
 
 def variance(value: float | None, target: Target | None) -> float | None:
@@ -35,6 +40,14 @@ def variance(value: float | None, target: Target | None) -> float | None:
     if value is None or target is None or target.value == 0:
         return None
     return (value - target.value) / abs(target.value)
+
+
+def favourable(value: float | None, target: float | None, direction: str) -> bool | None:
+    """Whether a value is on the good side of its target for the KPI's direction (None: no
+    value or no target; a value exactly on target is favourable)."""
+    if value is None or target is None:
+        return None
+    return value >= target if direction == Direction.HIGHER else value <= target
 
 
 def worst_rag(rags: Iterable[str]) -> Rag:

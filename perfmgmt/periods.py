@@ -52,7 +52,7 @@ class Period:
         return f"{self.kind}:{self.start.isoformat()}"
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
+def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + (day.month - 1) + months
     return dt.date(index // 12, index % 12 + 1, 1)
 
@@ -64,7 +64,7 @@ def fiscal_year_start(day: dt.date, fy_start_month: int) -> dt.date:
 
 def fiscal_year(day: dt.date, fy_start_month: int) -> Period:
     start = fiscal_year_start(day, fy_start_month)
-    end = _add_months(start, 12) - dt.timedelta(days=1)
+    end = add_months(start, 12) - dt.timedelta(days=1)
     # A fiscal year is named after the calendar year it ends in (FY2027 ends March 2027).
     label = f"FY{end.year}" if fy_start_month != 1 else f"{start.year}"
     return Period("year", start, end, label)
@@ -74,8 +74,8 @@ def fiscal_quarter(day: dt.date, fy_start_month: int) -> Period:
     year_start = fiscal_year_start(day, fy_start_month)
     months_in = (day.year - year_start.year) * 12 + day.month - year_start.month
     number = months_in // 3 + 1
-    start = _add_months(year_start, (number - 1) * 3)
-    end = _add_months(start, 3) - dt.timedelta(days=1)
+    start = add_months(year_start, (number - 1) * 3)
+    end = add_months(start, 3) - dt.timedelta(days=1)
     year_label = fiscal_year(day, fy_start_month).label
     return Period("quarter", start, end, f"{year_label} Q{number}")
 
@@ -91,10 +91,10 @@ def period_choices(today: dt.date, fy_start_month: int) -> list[Period]:
     this_year = fiscal_year(today, fy_start_month)
     periods: list[Period] = []
     for offset in (-12, 0, 12):
-        year = fiscal_year(_add_months(this_year.start, offset), fy_start_month)
+        year = fiscal_year(add_months(this_year.start, offset), fy_start_month)
         periods.append(year)
         for q in range(4):
-            periods.append(fiscal_quarter(_add_months(year.start, q * 3), fy_start_month))
+            periods.append(fiscal_quarter(add_months(year.start, q * 3), fy_start_month))
     return periods
 
 
@@ -129,3 +129,26 @@ def cadence_period_start(cadence: str, day: dt.date) -> dt.date:
 
 def cadence_length_days(cadence: str) -> int:
     return _LENGTH_DAYS[_cadence(cadence)]
+
+
+def working_days_after(day: dt.date, count: int) -> dt.date:
+    """The `count`-th working day (Monday to Friday) after `day`; `day` itself for 0."""
+    while count > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def working_days_before(day: dt.date, count: int) -> dt.date:
+    """The working day `count` working days before `day`."""
+    while count > 0:
+        day -= dt.timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
+
+
+def last_closed_month(org: Organization, now: dt.datetime | None = None) -> dt.date:
+    """The first day of the last month that has ended on the organisation's calendar."""
+    return add_months(org_today(org, now).replace(day=1), -1)

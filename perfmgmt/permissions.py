@@ -129,3 +129,18 @@ def can_update_action(actor: Membership, owner_id: int) -> bool:
 
 def can_plan_risks(actor: Membership, objective: TeamWork) -> bool:
     return objective.owner_id == actor.user_id or can_edit_objective(actor, objective)
+
+
+PACK_ROLES = frozenset({Role.ADMIN, Role.EXECUTIVE, Role.FINANCE})
+
+
+def can_see_packs(actor: Membership) -> bool:
+    """The monthly business-review packs: generate, download, mark presented."""
+    return actor.role in PACK_ROLES
+
+
+def can_write_commentary(actor: Membership, kpi: Measure) -> bool:
+    """A KPI's monthly commentary is its outcome owner's to write (and a strategy role's)."""
+    if actor.role == Role.VIEWER:
+        return False
+    return actor.user_id == kpi.outcome_owner_id or can_manage_strategy(actor)

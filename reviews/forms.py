@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib.auth import get_user_model
 
 from metrics.models import Kpi
 from metrics.selectors import kpi_list
-from objectives.models import Objective
+from objectives.models import Objective, Perspective
 from objectives.selectors import objective_list
 from perfmgmt.forms import UserChoiceField, limit_choices
 from perfmgmt.models import Organization, Team
@@ -18,7 +20,9 @@ from reviews.models import (
     Likelihood,
     MeetingKind,
     Outcome,
+    ReviewMeeting,
 )
+from reviews.selectors import monthly_meetings
 from reviews.services import KpiValueIn
 
 
@@ -115,3 +119,62 @@ class RiskForm(forms.Form):
 class RiskReviewForm(forms.Form):
     outcome = forms.ChoiceField(choices=Outcome.choices, label="Did it happen?")
     learned = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="What we learned")
+
+
+def _month_label(month: dt.date) -> str:
+    return f"{month:%B %Y}"
+
+
+class PackForm(forms.Form):
+    month = forms.TypedChoiceField(
+        coerce=dt.date.fromisoformat,
+        help_text="The month the pack reports on.",
+    )
+    teams = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for the whole organisation.",
+    )
+    perspectives = forms.MultipleChoiceField(
+        required=False,
+        choices=Perspective.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked for every perspective.",
+    )
+
+    def __init__(self, *args, org: Organization, months: list[dt.date], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        month = self.fields["month"]
+        assert isinstance(month, forms.ChoiceField)
+        month.choices = [(m.isoformat(), _month_label(m)) for m in months]
+        teams = self.fields["teams"]
+        assert isinstance(teams, forms.MultipleChoiceField)
+        teams.choices = list(team_list(org=org).values_list("slug", "name"))
+
+
+class PresentForm(forms.Form):
+    meeting = forms.ModelChoiceField(
+        queryset=ReviewMeeting.objects.none(),
+        required=False,
+        label="Presented at",
+        empty_label="No meeting recorded",
+        help_text="The monthly business review the pack was presented at.",
+    )
+
+    def __init__(self, *args, org: Organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, meeting=monthly_meetings(org=org))
+
+
+class CommentaryForm(forms.Form):
+    analysis = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why the number is where it is.",
+    )
+    next_step = forms.CharField(
+        max_length=2000,
+        label="Next step",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you will do about it, and by when.",
+    )

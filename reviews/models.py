@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.conf import settings
@@ -205,6 +206,8 @@ class ReminderKind(models.TextChoices):
     STALE_KPI = "stale_kpi", "KPI without a value"
     BUSINESS_REVIEW = "mbr", "Monthly business review"
     SOURCE_FAILING = "source", "Data source failing"
+    COMMENTARY = "commentary", "KPI commentary due"
+    PACK_READY = "pack", "Business-review pack ready"
 
 
 class ReminderDelivery(TenantModel):
@@ -247,3 +250,148 @@ class ReminderDelivery(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period} to {self.user_id} by {self.channel}"
+
+
+# What an owner writes about a month's number: the form's fields, and what a revision keeps.
+COMMENTARY_FIELDS = ("analysis", "next_step")
+
+
+class KpiCommentary(TenantModel):
+    """The outcome owner's words on one KPI's number for one month, written before the monthly
+    business review and printed beside the number in the pack."""
+
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.CASCADE, related_name="commentaries")
+    month = models.DateField(help_text="The first day of the month the commentary is about.")
+    analysis = models.TextField(max_length=2000, help_text="Why the number is where it is.")
+    next_step = models.TextField(max_length=2000, help_text="What you will do about it.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-month"]
+        verbose_name_plural = "KPI commentaries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "month"], name="one_commentary_per_kpi_month"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(month__day=1), name="commentary_month_first_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.month:%Y-%m}"
+
+    def snapshot(self) -> dict:
+        return {name: getattr(self, name) for name in COMMENTARY_FIELDS}
+
+
+class KpiCommentaryRevision(TenantModel):
+    """What a commentary said before each edit (its `before`), like CheckInRevision."""
+
+    commentary = models.ForeignKey(
+        KpiCommentary, on_delete=models.CASCADE, related_name="revisions"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField()
+
+    class Meta:
+        ordering = ["-changed_at"]
+
+    def __str__(self) -> str:
+        return f"revision of {self.commentary_id} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class PackStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Generating"
+    DONE = "done", "Ready"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_PACK_STATUSES = (PackStatus.QUEUED, PackStatus.RUNNING)
+
+
+def pack_file_path(instance: Pack, filename: str) -> str:
+    """Under a random folder: a file's name is never enough to guess another's."""
+    return f"packs/{instance.organization_id}/{secrets.token_urlsafe(18)}/{filename}"
+
+
+class Pack(TenantModel):
+    """One version of the monthly business-review pack: a job while it is made, then two
+    files and the numbers they show (`snapshot`), which never change once presented."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    month = models.DateField(help_text="The first day of the month the pack reports.")
+    teams = models.JSONField(default=list, blank=True, help_text="Team slugs; empty: all.")
+    perspectives = models.JSONField(default=list, blank=True, help_text="Empty: all.")
+    scope_key = models.CharField(
+        max_length=300, default="", blank=True, help_text="The filters, canonical."
+    )
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=PackStatus.choices, default=PackStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    automatic = models.BooleanField(default=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    due_at = models.DateTimeField(
+        default=timezone.now, help_text="When it was last handed to the broker."
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    data_as_of = models.DateTimeField(null=True, blank=True)
+    snapshot = models.JSONField(null=True, blank=True, help_text="The numbers the files show.")
+    pdf = models.FileField(upload_to=pack_file_path, max_length=300, blank=True)
+    xlsx = models.FileField(upload_to=pack_file_path, max_length=300, blank=True)
+    pdf_pages = models.PositiveIntegerField(null=True, blank=True)
+    presented_at = models.DateTimeField(null=True, blank=True)
+    presented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    presented_meeting = models.ForeignKey(
+        ReviewMeeting, null=True, blank=True, on_delete=models.SET_NULL, related_name="packs"
+    )
+
+    class Meta:
+        ordering = ["-month", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "scope_key", "version"],
+                name="one_pack_per_version",
+            ),
+            # Pressing Generate twice (or two people at once) starts one job.
+            models.UniqueConstraint(
+                fields=["organization", "month", "scope_key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_pack",
+            ),
+            # The automatic pack of a month is made once, however many beats fire.
+            models.UniqueConstraint(
+                fields=["organization", "month", "scope_key"],
+                condition=models.Q(automatic=True),
+                name="one_automatic_pack",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="pack_progress_0_100"
+            ),
+            models.CheckConstraint(condition=models.Q(month__day=1), name="pack_month_first_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"pack {self.month:%Y-%m} v{self.version} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_PACK_STATUSES
+
+    @property
+    def is_presented(self) -> bool:
+        return self.presented_at is not None

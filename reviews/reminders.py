@@ -31,10 +31,11 @@ from django.utils import timezone
 from metrics.models import DataSource, IngestionRun, Kpi
 from metrics.selectors import kpi_statuses
 from perfmgmt.models import Membership, Organization, Role, Team
-from perfmgmt.periods import org_now, week_start
+from perfmgmt.periods import add_months, org_now, week_start
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews.models import ReminderDelivery, ReminderKind
+from reviews.packs.data import commentary_due_date, commentary_due_kpis
 from reviews.selectors import objectives_missing_checkin
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ def _resend_stored(org: Organization, down: set[str]) -> int:
     return sent
 
 
-def _link(org: Organization, name: str) -> str:
+def org_link(org: Organization, name: str) -> str:
+    """An absolute link to one of the organisation's pages, for messages."""
     return settings.SITE_URL.rstrip("/") + reverse(name, kwargs={"org_slug": org.slug})
 
 
@@ -207,6 +209,7 @@ def reminders_send(*, org: Organization, now: dt.datetime | None = None) -> int:
     if local.hour >= org.checkin_hour:
         # Once a month (the period is the month), from the first run after the check-in hour.
         sent += _business_review_reminders(org, local.date().replace(day=1), down=down)
+        sent += _commentary_reminders(org, local.date(), down=down)
     return sent
 
 
@@ -230,7 +233,7 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool, down
         by_owner[objective.owner].append(objective)
         if (lead := escalation_recipient(objective.team)) is not None:
             by_lead[lead].append(objective)
-    link, key, sent = _link(org, "reviews:checkin"), _week_key(week), 0
+    link, key, sent = org_link(org, "reviews:checkin"), _week_key(week), 0
     for owner, objectives in by_owner.items():
         titles = "\n".join(f"- {o.title}" for o in objectives)
         sent += deliver(
@@ -243,7 +246,7 @@ def _checkin_reminders(org: Organization, week: dt.date, *, escalate: bool, down
             down=down,
         )
     if escalate:
-        missing_link = _link(org, "reviews:missing")
+        missing_link = org_link(org, "reviews:missing")
         for lead, objectives in by_lead.items():
             titles = "\n".join(f"- {o.title} ({display_name(o.owner)})" for o in objectives)
             sent += deliver(
@@ -265,7 +268,7 @@ def _stale_kpi_reminders(org: Organization, week: dt.date, *, down: set[str]) ->
     for status in kpi_statuses(org=org, kpis=kpis).values():
         if status.stale:
             by_owner[status.kpi.data_owner].append(status.kpi)
-    link, sent = _link(org, "reviews:owe"), 0
+    link, sent = org_link(org, "reviews:owe"), 0
     for owner, stale in by_owner.items():
         names = "\n".join(f"- {k.name} ({k.get_cadence_display().lower()})" for k in stale)
         sent += deliver(
@@ -288,7 +291,7 @@ def _business_review_reminders(org: Organization, month: dt.date, *, down: set[s
                 role__in=[Role.EXECUTIVE, Role.FINANCE]
             )
         ]
-    link, sent = _link(org, "reviews:meetings"), 0
+    link, sent = org_link(org, "reviews:meetings"), 0
     for person in people:
         sent += deliver(
             org=org,
@@ -297,6 +300,33 @@ def _business_review_reminders(org: Organization, month: dt.date, *, down: set[s
             period=f"{month:%Y-%m}",
             subject=f"Monthly business review for {month:%B %Y} ({org.name})",
             body=f"Prepare the review and its pack: {link}",
+            down=down,
+        )
+    return sent
+
+
+def _commentary_reminders(org: Organization, today: dt.date, *, down: set[str]) -> int:
+    """Once the month has closed and until its commentary is due, each outcome owner whose
+    commentary is missing is told once which KPIs need their words."""
+    month = add_months(today.replace(day=1), -1)
+    due = commentary_due_date(month)
+    if today > due:
+        return 0
+    by_owner: dict = defaultdict(list)
+    for found, written in commentary_due_kpis(org=org, month=month):
+        if written is None:
+            by_owner[found.kpi.outcome_owner].append(found.kpi)
+    link, sent = org_link(org, "reviews:commentary"), 0
+    for owner, kpis in by_owner.items():
+        names = "\n".join(f"- {k.name}" for k in kpis)
+        sent += deliver(
+            org=org,
+            user=owner,
+            kind=ReminderKind.COMMENTARY,
+            period=f"{month:%Y-%m}",
+            subject=f"Commentary for {month:%B %Y} due {due.day} {due:%b} ({org.name})",
+            body=f"Please explain these KPIs' numbers before the business review:\n{names}\n\n"
+            f"{link}?month={month:%Y-%m}",
             down=down,
         )
     return sent

@@ -17,7 +17,7 @@ from objectives.models import Objective
 from objectives.selectors import running_q
 from perfmgmt.charts import polyline
 from perfmgmt.models import Membership, Organization, Team
-from perfmgmt.periods import current_week, org_today
+from perfmgmt.periods import current_week, last_closed_month, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import membership_for, org_scope
@@ -28,7 +28,16 @@ from reviews.attention import (
     low_confidence,
     recent_for_attention,
 )
-from reviews.models import ActionItem, ActionStatus, CheckIn, ReviewMeeting, Risk
+from reviews.models import (
+    ActionItem,
+    ActionStatus,
+    CheckIn,
+    KpiCommentary,
+    MeetingKind,
+    ReviewMeeting,
+    Risk,
+)
+from reviews.packs.data import commentary_due_date, commentary_due_kpis
 
 
 def objectives_missing_checkin(*, org: Organization, week_start: dt.date) -> QuerySet[Objective]:
@@ -155,12 +164,15 @@ class Owed:
     checkins: list[Objective]
     kpis: list
     actions: list[ActionItem]
+    commentary: list[Kpi] = field(default_factory=list)  # for commentary_month, not written
+    commentary_month: dt.date | None = None
+    commentary_due: dt.date | None = None
 
 
 def what_i_owe(*, org: Organization, user: User) -> Owed:
     """A person's due check-ins (objectives they own, or whose team they lead: the people
-    `can_check_in` lets report), due KPI values (KPIs whose data they own that have gone stale)
-    and open actions."""
+    `can_check_in` lets report), due KPI values (KPIs whose data they own that have gone stale),
+    open actions, and the commentary they owe on last month's numbers."""
     week = current_week(org)
     actor = membership_for(org=org, user=user)
     led = led_team_q(actor) if actor is not None else Q(pk__in=[])
@@ -173,10 +185,18 @@ def what_i_owe(*, org: Organization, user: User) -> Owed:
             )
         )
     statuses = kpi_statuses(org=org, kpis=kpis)
+    month = last_closed_month(org)
     return Owed(
         checkins=list(mine),
         kpis=[statuses[k.pk] for k in kpis if statuses[k.pk].stale],
         actions=actions,
+        commentary=[
+            found.kpi
+            for found, written in commentary_due_kpis(org=org, month=month, user=user)
+            if written is None
+        ],
+        commentary_month=month,
+        commentary_due=commentary_due_date(month),
     )
 
 
@@ -216,6 +236,12 @@ def checkin_history(*, org: Organization, objective: Objective, weeks: int = 26)
 def meeting_list(*, org: Organization) -> list[ReviewMeeting]:
     with org_scope(org):
         return list(ReviewMeeting.objects.select_related("team", "created_by")[:100])
+
+
+def monthly_meetings(*, org: Organization) -> QuerySet[ReviewMeeting]:
+    """The organisation's monthly business reviews, newest first (a pack is presented at one)."""
+    with org_scope(org):
+        return ReviewMeeting.objects.filter(kind=MeetingKind.MONTHLY).order_by("-held_on")
 
 
 def meeting_get(*, org: Organization, meeting_id: uuid.UUID | str) -> ReviewMeeting:
@@ -282,3 +308,13 @@ def checkin_slots(
         ):
             owned[kpi.objective_id].append(kpi)
     return [CheckInSlot(o, existing.get(o.pk), owned[o.pk]) for o in objectives]
+
+
+def kpi_commentaries(*, org: Organization, kpi: Kpi, months: int = 24) -> list[KpiCommentary]:
+    """A KPI's monthly commentary, newest month first, each with its earlier wordings."""
+    with org_scope(org):
+        return list(
+            KpiCommentary.objects.filter(kpi=kpi)
+            .select_related("author")
+            .prefetch_related("revisions__changed_by")[:months]
+        )

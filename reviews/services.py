@@ -22,6 +22,7 @@ from perfmgmt.permissions import (
     can_plan_risks,
     can_run_review,
     can_update_action,
+    can_write_commentary,
 )
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
@@ -33,6 +34,8 @@ from reviews.models import (
     CheckInRevision,
     CheckInStatus,
     Decision,
+    KpiCommentary,
+    KpiCommentaryRevision,
     MeetingKind,
     ReviewMeeting,
     Risk,
@@ -260,3 +263,56 @@ def risk_review(
     risk.reviewed_at = timezone.now()
     validated_save(org, risk)
     return risk
+
+
+COMMENTARY_MAX = 2000
+
+
+@transaction.atomic
+def commentary_save(
+    *,
+    org: Organization,
+    actor: Membership,
+    kpi: Kpi,
+    month: dt.date,
+    analysis: str,
+    next_step: str,
+) -> KpiCommentary:
+    """The owner's analysis and next step for one KPI's month; writing again edits it, and
+    each edit keeps what it said before as a revision."""
+    ensure_same_org(org, kpi=kpi, actor=actor)
+    ensure_allowed(
+        can_write_commentary(actor, kpi), "Only the KPI's outcome owner writes its commentary."
+    )
+    errors: dict[str, str] = {}
+    if month.day != 1:
+        errors["month"] = "A commentary is for a month: give its first day."
+    elif month > org_today(org).replace(day=1):
+        errors["month"] = "This month has not started yet."
+    for name, text in (("analysis", analysis), ("next_step", next_step)):
+        if not text.strip():
+            errors[name] = "Write a sentence or two."
+        elif len(text) > COMMENTARY_MAX:
+            errors[name] = f"At most {COMMENTARY_MAX} characters ({len(text)} given)."
+        elif "\x00" in text:
+            errors[name] = "Remove the NUL character."
+    if errors:
+        raise ValidationError(errors)
+    with org_scope(org):
+        commentary = KpiCommentary.objects.select_for_update().filter(kpi=kpi, month=month).first()
+        if commentary is not None:
+            if commentary.snapshot() == {"analysis": analysis, "next_step": next_step}:
+                return commentary
+            KpiCommentaryRevision.objects.create(
+                organization=org,
+                commentary=commentary,
+                changed_by=actor.user,
+                before=commentary.snapshot(),
+            )
+        else:
+            commentary = KpiCommentary(organization=org, kpi=kpi, month=month)
+        commentary.analysis = analysis
+        commentary.next_step = next_step
+        commentary.author = actor.user
+        validated_save(org, commentary)
+    return commentary

@@ -1,12 +1,20 @@
 from django.urls import path
 
-from reviews import views, views_dashboards
+from reviews import views, views_dashboards, views_exports, views_packs
 
 app_name = "reviews"
 
 urlpatterns = [
     path("dashboard/", views_dashboards.dashboard, name="dashboard"),
     path("exceptions/", views_dashboards.exceptions, name="exceptions"),
+    path("exceptions/export/", views_exports.exceptions_export, name="exceptions-export"),
+    path("explorer/export/", views_exports.explorer_export, name="explorer-export"),
+    path(
+        "kpis/<uuid:kpi_id>/values/export/",
+        views_exports.kpi_values_export,
+        name="kpi-values-export",
+    ),
+    path("kpis/<uuid:kpi_id>/commentary/", views_packs.kpi_commentary, name="kpi-commentary"),
     path("owe/", views.owe, name="owe"),
     path("checkins/", views.checkin_page, name="checkin"),
     path("checkins/missing/", views.missing, name="missing"),
@@ -21,4 +29,12 @@ urlpatterns = [
     path("reviews/", views.meetings, name="meetings"),
     path("reviews/<uuid:meeting_id>/", views.meeting, name="meeting"),
     path("actions/<uuid:action_id>/status/", views.action_status, name="action-status"),
+    path("packs/", views_packs.packs, name="packs"),
+    path("packs/<uuid:pack_id>/", views_packs.pack_status, name="pack-status"),
+    path("packs/<uuid:pack_id>/pdf/", views_packs.pack_pdf, name="pack-pdf"),
+    path("packs/<uuid:pack_id>/xlsx/", views_packs.pack_xlsx, name="pack-xlsx"),
+    path("packs/<uuid:pack_id>/present/", views_packs.pack_present_view, name="pack-present"),
+    path("packs/<uuid:pack_id>/retry/", views_packs.pack_retry_view, name="pack-retry"),
+    path("commentary/", views_packs.commentary, name="commentary"),
+    path("commentary/<uuid:kpi_id>/", views_packs.commentary_submit, name="commentary-submit"),
 ]

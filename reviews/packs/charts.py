@@ -1,0 +1,91 @@
+"""The pack's trend charts, drawn as vector SVG in Python: the KPI's value per review period
+against its target band (green at or better than the green threshold, amber down to the amber
+one). No browser and no plotting library: forty charts take milliseconds, where plotly's static
+export would start a browser for each."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+from metrics.windows import WindowValue
+from reviews.packs.formats import fmt_value
+
+WIDTH, HEIGHT = 520, 170
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 30
+
+
+def _scale(values: Sequence[float]) -> tuple[float, float]:
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.1 or abs(high) * 0.1 or 1.0
+    return low - pad, high + pad
+
+
+def trend_svg(name: str, unit: str, periods: Sequence[WindowValue], labels: Sequence[str]) -> str:
+    """A line of the values with the target line and band behind it; "" with no value at all."""
+    values = [w.value for w in periods]
+    bounds = [v for v in values if v is not None]
+    for w in periods:
+        if w.target is not None:
+            bounds += [w.target.value, w.target.green, w.target.amber]
+    if not any(v is not None for v in values):
+        return ""
+    low, high = _scale(bounds)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(periods) - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + i * step
+
+    def y(v: float) -> float:
+        return TOP + (high - v) / (high - low) * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'width="{WIDTH}" height="{HEIGHT}" role="img" class="trend-chart">',
+        f"<title>{escape(name)}: value per period against the target band</title>",
+        f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" '
+        'stroke="#c8ced8"/>',
+    ]
+    for i, w in enumerate(periods):
+        if w.target is None:
+            continue
+        half = step / 2
+        x0, x1 = max(LEFT, x(i) - half), min(LEFT + plot_w, x(i) + half)
+        top, bottom = sorted((y(w.target.green), y(w.target.amber)))
+        parts.append(
+            f'<rect x="{x0:.1f}" y="{top:.1f}" width="{x1 - x0:.1f}" '
+            f'height="{max(bottom - top, 0.5):.1f}" fill="#f3e3bf"/>'
+        )
+        parts.append(
+            f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y(w.target.value):.1f}" '
+            f'y2="{y(w.target.value):.1f}" stroke="#1f7a3a" stroke-width="1.5" '
+            'stroke-dasharray="4 3"/>'
+        )
+    line: list[str] = []
+    for i, v in enumerate(values):
+        if v is None:
+            if len(line) > 1:
+                parts.append(_polyline(line))
+            line = []
+            continue
+        line.append(f"{x(i):.1f},{y(v):.1f}")
+        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.2" fill="#2355c4"/>')
+    if len(line) > 1:
+        parts.append(_polyline(line))
+    for v in (low, (low + high) / 2, high):
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="9" '
+            f'fill="#5b6577">{escape(fmt_value(v, unit))}</text>'
+        )
+    for i in sorted({0, len(labels) // 2, len(labels) - 1}):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="middle" font-size="9" '
+            f'fill="#5b6577">{escape(labels[i])}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _polyline(points: Sequence[str]) -> str:
+    return f'<polyline points="{" ".join(points)}" fill="none" stroke="#2355c4" stroke-width="2"/>'
