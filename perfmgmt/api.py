@@ -393,7 +393,8 @@ class OrgListAPIView(OrgAPIView):
             queryset = backend().filter_queryset(self.request, queryset, self)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, self.request, view=self)
-        return paginator.get_paginated_response(serializer(page, many=True).data)
+        context = {"request": self.request, "view": self}  # as DRF's generic views pass it
+        return paginator.get_paginated_response(serializer(page, many=True, context=context).data)
 
 
 def _principal(request: Request) -> str:

@@ -7,6 +7,7 @@ from metrics import api as metrics_api
 from metrics import api_cascade
 from objectives import api as objectives_api
 from perfmgmt.api import api_not_found
+from reviews import api as reviews_api
 
 org_patterns = [
     path("cascade/", api_cascade.CascadeAPI.as_view(), name="cascade"),
@@ -27,6 +28,10 @@ org_patterns = [
     path("targets/", metrics_api.TargetListAPI.as_view(), name="target-list"),
     path("values/", metrics_api.ValueListAPI.as_view(), name="value-list"),
     path("values/bulk/", metrics_api.ValueBulkAPI.as_view(), name="value-bulk"),
+    path("packs/", reviews_api.PackListAPI.as_view(), name="pack-list"),
+    path("packs/<uuid:pack_id>/", reviews_api.PackDetailAPI.as_view(), name="pack-detail"),
+    path("packs/<uuid:pack_id>/pdf/", reviews_api.PackPdfAPI.as_view(), name="pack-pdf"),
+    path("packs/<uuid:pack_id>/xlsx/", reviews_api.PackXlsxAPI.as_view(), name="pack-xlsx"),
 ]
 
 urlpatterns = [

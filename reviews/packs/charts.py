@@ -12,7 +12,7 @@ from metrics.windows import WindowValue
 from reviews.packs.formats import fmt_value
 
 WIDTH, HEIGHT = 520, 170
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 12, 30
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 30
 
 
 def _scale(values: Sequence[float]) -> tuple[float, float]:
@@ -78,9 +78,11 @@ def trend_svg(name: str, unit: str, periods: Sequence[WindowValue], labels: Sequ
             f'<text x="{LEFT - 6}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="9" '
             f'fill="#5b6577">{escape(fmt_value(v, unit))}</text>'
         )
-    for i in sorted({0, len(labels) // 2, len(labels) - 1}):
+    last = len(labels) - 1
+    for i in sorted({0, last // 2, last}):
+        anchor = "start" if i == 0 else "end" if i == last else "middle"
         parts.append(
-            f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="middle" font-size="9" '
+            f'<text x="{x(i):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" font-size="9" '
             f'fill="#5b6577">{escape(labels[i])}</text>'
         )
     parts.append("</svg>")

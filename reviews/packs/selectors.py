@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.db.models import QuerySet
+
 from perfmgmt.models import Organization
 from perfmgmt.periods import add_months, org_today
 from perfmgmt.selectors import get_or_404
@@ -21,13 +23,18 @@ def pack_get(*, org: Organization, pack_id: uuid.UUID | str) -> Pack:
         )
 
 
-def pack_list(*, org: Organization, limit: int = 50) -> list[Pack]:
+def packs_of(*, org: Organization) -> QuerySet[Pack]:
+    """The organisation's packs without their snapshots (lists never show the numbers)."""
     with org_scope(org):
-        return list(
-            Pack.objects.select_related("requested_by", "presented_by", "presented_meeting")
-            .defer("snapshot")
-            .order_by("-created_at")[:limit]
-        )
+        return Pack.objects.select_related(
+            "requested_by", "presented_by", "presented_meeting"
+        ).defer("snapshot")
+
+
+def pack_list(*, org: Organization, limit: int = 50) -> list[Pack]:
+    """The newest packs first, for the pack page."""
+    with org_scope(org):
+        return list(packs_of(org=org).order_by("-created_at")[:limit])
 
 
 def month_choices(org: Organization, months: int = 24) -> list[dt.date]:

@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -25,6 +24,7 @@ from django.utils import timezone
 
 from metrics.windows import month_end
 from objectives.models import Perspective
+from perfmgmt.celery import app as celery_app
 from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.periods import last_closed_month, org_now, org_today, working_days_after
 from perfmgmt.permissions import can_see_packs
@@ -58,7 +58,7 @@ def _enqueue(pack: Pack) -> None:
     the sweep hands the pack out again when the broker is back."""
 
     def publish() -> None:
-        current_app.send_task(PACK_TASK, args=(pack.organization_id, str(pack.pk)), retry=False)
+        celery_app.send_task(PACK_TASK, args=(pack.organization_id, str(pack.pk)), retry=False)
 
     transaction.on_commit(publish, robust=True)
 

@@ -20,11 +20,25 @@ from metrics.services import kpi_create, kpi_update, target_set
 from objectives.models import Objective, Perspective
 from objectives.services import objective_create, priority_create
 from perfmgmt.models import Membership, Organization, Role
-from perfmgmt.periods import cadence_period_start, current_week, fiscal_quarter, fiscal_year
+from perfmgmt.periods import (
+    add_months,
+    cadence_period_start,
+    current_week,
+    fiscal_quarter,
+    fiscal_year,
+    last_closed_month,
+)
 from perfmgmt.services import membership_set, organization_create, team_create
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
-from reviews.services import action_create, checkin_submit, decision_record, meeting_create
+from reviews.packs.data import commentary_due_kpis, review_day
+from reviews.services import (
+    action_create,
+    checkin_submit,
+    commentary_save,
+    decision_record,
+    meeting_create,
+)
 
 DEMO_PASSWORD = "perfmgmt-demo"
 
@@ -563,6 +577,43 @@ KPIS = [
 ]
 
 
+# The owners' words on last month's numbers (by KPI key; the others by their status).
+COMMENTARY = {
+    "arr": (
+        "Two enterprise renewals moved to December; the base grew 0.4 % net of churn.",
+        "Close both renewals before 15 December; weekly deal review with the CFO.",
+    ),
+    "net-new-arr": (
+        "Mid-market bookings were 18 % short: three deals slipped, one was lost on price.",
+        "Pricing exceptions desk for deals over €50k; pull two Q1 deals forward.",
+    ),
+    "logo-churn": (
+        "Churn stayed above target: four mid-market logos left after the onboarding backlog.",
+        "Customer Success calls every red-health account this month.",
+    ),
+    "pipeline-coverage": (
+        "Coverage rose for the third month in a row as the new SDR team ramped up.",
+        "Keep SDR capacity; report coverage by segment from January.",
+    ),
+    "uptime": (
+        "One 40-minute database failover on 12 November; otherwise clean.",
+        "Finish the read-replica rollout so failover stays under five minutes.",
+    ),
+}
+COMMENTARY_BY_STATUS = {
+    "green": ("On target; the drivers are holding.", "Keep the current plan."),
+    "amber": (
+        "Slightly behind target: the gap is timing, not demand.",
+        "Review the gap weekly until it closes.",
+    ),
+    "red": (
+        "Off target: the plan assumed capacity we did not have this month.",
+        "Re-plan capacity with the team lead and report back at the next review.",
+    ),
+    "none": ("No value arrived for the month.", "Chase the data owner for the number."),
+}
+
+
 def _history_dates(cadence: str, today: dt.date, years: int = 2) -> list[dt.date]:
     """Period starts of the last `years` years of completed periods, oldest first."""
     dates: list[dt.date] = []
@@ -682,6 +733,7 @@ class Command(BaseCommand):
                 kpi_update(org=org, actor=actor, kpi=kpis[spec.key], drives=drives)
         self._seed_history(org, actor, kpis, rng, today)
         self._seed_reviews(org, memberships, objectives, kpis, rng)
+        self._seed_pack(org, memberships, kpis)
 
     def _seed_history(
         self,
@@ -790,8 +842,10 @@ class Command(BaseCommand):
                 next_steps="Keep going",
             )
         ceo = memberships["ceo"]
+        this_month = timezone.localdate().replace(day=1)
         for months_ago in (2, 1):
-            held_on = week - dt.timedelta(days=30 * months_ago)
+            # Each month's business review, held on its working day early in the month after.
+            held_on = review_day(add_months(this_month, -months_ago - 1))
             meeting = meeting_create(org=org, actor=ceo, kind="monthly", held_on=held_on)
             decision_record(
                 org=org, actor=ceo, meeting=meeting, text="Shift two engineers to onboarding."
@@ -812,6 +866,39 @@ class Command(BaseCommand):
             owner=memberships["lead"].user,
             due_date=week + dt.timedelta(days=4),
             objective=objectives["o7"],
+        )
+
+    def _seed_pack(
+        self, org: Organization, memberships: dict[str, Membership], kpis: dict[str, Kpi]
+    ) -> None:
+        """What last month's pack shows: most owners wrote their commentary (a few did not, so
+        the CFO has someone to chase), and finance moved one target while its quarter ran."""
+        month = last_closed_month(org)
+        by_user = {m.user_id: m for m in memberships.values()}
+        due = commentary_due_kpis(org=org, month=month)
+        for index, (found, _) in enumerate(due):
+            if index % 4 == 3:
+                continue  # left unwritten
+            kpi = found.kpi
+            analysis, next_step = COMMENTARY.get(kpi.key) or COMMENTARY_BY_STATUS[found.current.rag]
+            commentary_save(
+                org=org,
+                actor=by_user[kpi.outcome_owner_id],
+                kpi=kpi,
+                month=month,
+                analysis=analysis,
+                next_step=next_step,
+            )
+        quarter = fiscal_quarter(timezone.localdate(), org.fiscal_year_start_month)
+        with org_scope(org):
+            target = kpis["sales-cycle"].targets.get(period_start=quarter.start)
+        target_set(
+            org=org,
+            actor=memberships["cfo"],
+            kpi=kpis["sales-cycle"],
+            period_start=quarter.start,
+            period_end=quarter.end,
+            value=round(target.value * 1.1),
         )
 
     def _seed_globex(self) -> None:
