@@ -24,6 +24,7 @@ from reviews.packs.services import pack_file_name, pack_request
 ROLE_MESSAGE = "Packs are for finance, executives and admins (or a key one of them made)."
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
 class MonthField(serializers.Field):
     """A month as "YYYY-MM"; stored as its first day."""
 

@@ -39,13 +39,25 @@ def _month_param(request: TenantRequest, default: dt.date) -> dt.date:
     return month if dt.date(2000, 1, 1) <= month <= org_today(request.org) else default
 
 
-def _packs_page(request: TenantRequest, form: PackForm, status: int = 200) -> HttpResponse:
+def _pack_form(request: TenantRequest) -> PackForm:
+    return PackForm(
+        request.POST or None,
+        org=request.org,
+        months=month_choices(request.org),
+        initial={"month": last_closed_month(request.org).isoformat()},
+    )
+
+
+def _packs_page(
+    request: TenantRequest, form: PackForm, status: int = 200, chosen: str | None = None
+) -> HttpResponse:
     month = last_closed_month(request.org)
-    chosen = request.GET.get("pack")
-    current = next((p for p in pack_list(org=request.org) if str(p.pk) == chosen), None)
+    chosen = chosen or request.GET.get("pack")
+    packs = pack_list(org=request.org)
+    current = next((p for p in packs if str(p.pk) == chosen), None)
     context = {
         "form": form,
-        "packs": pack_list(org=request.org),
+        "packs": packs,
         "current": current,
         "month": month,
         "missing": [
@@ -63,13 +75,7 @@ def _packs_page(request: TenantRequest, form: PackForm, status: int = 200) -> Ht
 @org_view
 def packs(request: TenantRequest) -> HttpResponse:
     ensure_allowed(can_see_packs(request.membership), PACK_ROLE_MESSAGE)
-    months = month_choices(request.org)
-    form = PackForm(
-        request.POST or None,
-        org=request.org,
-        months=months,
-        initial={"month": last_closed_month(request.org).isoformat()},
-    )
+    form = _pack_form(request)
 
     def started(result: tuple[Pack, bool]) -> HttpResponse:
         pack, new = result
@@ -90,12 +96,14 @@ def packs(request: TenantRequest) -> HttpResponse:
 @org_view
 @require_GET
 def pack_status(request: TenantRequest, pack_id: str) -> HttpResponse:
-    """One pack's progress (the fragment the page polls while it runs) or its row."""
+    """One pack's progress: the fragment the page polls while it runs, or (a plain visit) the
+    pack page with this pack marked."""
     ensure_allowed(can_see_packs(request.membership), PACK_ROLE_MESSAGE)
     pack = pack_get(org=request.org, pack_id=pack_id)
     if not request.htmx:
-        url = reverse("reviews:packs", kwargs={"org_slug": request.org.slug})
-        return redirect(f"{url}?pack={pack.pk}#pack-{pack.pk}")
+        response = _packs_page(request, _pack_form(request), chosen=str(pack.pk))
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     context = {"pack": pack, "present_form": PresentForm(org=request.org)}
     response = render(request, "reviews/pack_page.html#pack-progress", context)
     patch_vary_headers(response, ["HX-Request"])

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from metrics.sources import source_save
 from perfmgmt.services import api_key_create
+from reviews.packs.services import pack_build, pack_request
 from reviews.services import action_create, meeting_create, risk_add
 
 # Patterns outside /o/<org_slug>/, each with why an outsider can reach it.
@@ -54,7 +55,10 @@ def fill(route: str, org_slug: str, objects: dict[str, str]) -> str:
 
 
 @pytest.fixture
-def acme_objects(acme, acme_cascade) -> dict[str, str]:
+def acme_objects(acme, acme_cascade, settings, tmp_path) -> dict[str, str]:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    pack, _ = pack_request(org=acme.org, actor=acme.finance, month=dt.date(2026, 10, 1))
+    pack_build(org=acme.org, pack_id=pack.pk)  # a ready pack: its downloads are real URLs
     key, _ = api_key_create(org=acme.org, actor=acme.admin, name="walk")
     meeting = meeting_create(
         org=acme.org, actor=acme.admin, kind="monthly", held_on=dt.date(2026, 11, 20)
@@ -93,6 +97,7 @@ def acme_objects(acme, acme_cascade) -> dict[str, str]:
         "objective_id": str(acme_cascade.objective.pk),
         "kpi_id": str(acme_cascade.kpi.pk),
         "target_id": str(acme_cascade.target.pk),
+        "pack_id": str(pack.pk),
     }
 
 

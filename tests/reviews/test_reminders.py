@@ -252,3 +252,17 @@ def test_the_dispatcher_hands_each_organisation_its_own_task_after_commit(
     assert sorted(callback.args for callback in callbacks) == sorted(
         [(acme.org.pk,), (globex.org.pk,)]
     )
+
+
+def test_owners_missing_commentary_are_reminded_once_until_it_is_due(pack_world):
+    org, lead = pack_world.world.org, pack_world.world.lead.user
+    tuesday = dt.datetime(2026, 11, 3, 11, 0, tzinfo=dt.UTC)  # October's review: Fri 6 Nov
+    for _ in range(2):
+        reminders_send(org=org, now=tuesday)
+    due = [m for m in mail.outbox if m.subject == "Commentary for October 2026 due 4 Nov (Acme)"]
+    assert [m.to for m in due] == [[lead.email]]
+    assert "Accounts in red health" in due[0].body
+    assert "Logo churn" not in due[0].body  # written already
+    mail.outbox.clear()
+    reminders_send(org=org, now=tuesday + dt.timedelta(days=2))  # past the due date
+    assert not [m for m in mail.outbox if m.subject.startswith("Commentary")]
