@@ -47,22 +47,25 @@ def trend_svg(name: str, unit: str, periods: Sequence[WindowValue], labels: Sequ
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" fill="#fff" '
         'stroke="#c8ced8"/>',
     ]
+    # The band and the target line as one path each: a PDF of 300 charts lays out faster with
+    # two elements per chart than with two per period.
+    band, target_line = [], []
     for i, w in enumerate(periods):
         if w.target is None:
             continue
-        half = step / 2
-        x0, x1 = max(LEFT, x(i) - half), min(LEFT + plot_w, x(i) + half)
+        x0, x1 = max(LEFT, x(i) - step / 2), min(LEFT + plot_w, x(i) + step / 2)
         top, bottom = sorted((y(w.target.green), y(w.target.amber)))
+        bottom = max(bottom, top + 0.5)
+        band.append(f"M{x0:.1f} {top:.1f}H{x1:.1f}V{bottom:.1f}H{x0:.1f}Z")
+        target_line.append(f"M{x0:.1f} {y(w.target.value):.1f}H{x1:.1f}")
+    if band:
+        parts.append(f'<path d="{"".join(band)}" fill="#f3e3bf"/>')
         parts.append(
-            f'<rect x="{x0:.1f}" y="{top:.1f}" width="{x1 - x0:.1f}" '
-            f'height="{max(bottom - top, 0.5):.1f}" fill="#f3e3bf"/>'
-        )
-        parts.append(
-            f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y(w.target.value):.1f}" '
-            f'y2="{y(w.target.value):.1f}" stroke="#1f7a3a" stroke-width="1.5" '
+            f'<path d="{"".join(target_line)}" fill="none" stroke="#1f7a3a" stroke-width="1.5" '
             'stroke-dasharray="4 3"/>'
         )
     line: list[str] = []
+    dots: list[str] = []
     for i, v in enumerate(values):
         if v is None:
             if len(line) > 1:
@@ -70,9 +73,10 @@ def trend_svg(name: str, unit: str, periods: Sequence[WindowValue], labels: Sequ
             line = []
             continue
         line.append(f"{x(i):.1f},{y(v):.1f}")
-        parts.append(f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="2.2" fill="#2355c4"/>')
+        dots.append(f"M{x(i) - 2:.1f} {y(v):.1f}a2 2 0 1 0 4 0a2 2 0 1 0 -4 0")
     if len(line) > 1:
         parts.append(_polyline(line))
+    parts.append(f'<path d="{"".join(dots)}" fill="#2355c4"/>')
     for v in (low, (low + high) / 2, high):
         parts.append(
             f'<text x="{LEFT - 6}" y="{y(v) + 3:.1f}" text-anchor="end" font-size="9" '
