@@ -10,17 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Concatenate, ParamSpec, cast
+from typing import Concatenate, ParamSpec, TypeVar, cast
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django_scopes import scope, scopes_disabled
 
 from perfmgmt.models import Membership, Organization
 from perfmgmt.types import TenantRequest
 
 P = ParamSpec("P")
+# What a view answers: a page, a redirect, or a file streamed to the browser.
+R = TypeVar("R", bound=HttpResponseBase)
 
 
 @contextmanager
@@ -41,8 +44,8 @@ def membership_for(*, org: Organization, user: User | AnonymousUser) -> Membersh
 
 
 def org_view(
-    view: Callable[Concatenate[TenantRequest, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    view: Callable[Concatenate[TenantRequest, P], R],
+) -> Callable[Concatenate[HttpRequest, str, P], R | HttpResponseRedirect]:
     """Resolve `org_slug`, require a membership, and run the view inside the org scope.
 
     A missing organisation and one the user does not belong to give the same 404.
@@ -52,7 +55,7 @@ def org_view(
     @wraps(view)
     def wrapper(
         request: HttpRequest, org_slug: str, *args: P.args, **kwargs: P.kwargs
-    ) -> HttpResponse:
+    ) -> R | HttpResponseRedirect:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         org = Organization.objects.filter(slug=org_slug).first()

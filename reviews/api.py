@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -58,7 +59,9 @@ class PackInSerializer(serializers.Serializer):
 
 class PackSerializer(serializers.ModelSerializer):
     month = MonthField()
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    requested_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
     files = serializers.SerializerMethodField()
 
     class Meta:

@@ -299,12 +299,12 @@ def _links(org: Organization, ids: list) -> tuple[dict, dict]:
 
 def _meetings(org: Organization, month: dt.date, teams: Sequence[str]) -> list[dict]:
     with org_scope(org):
-        meetings = ReviewMeeting.objects.filter(
+        held = ReviewMeeting.objects.filter(
             held_on__gte=month, held_on__lte=month_end(month)
         ).select_related("team")
         if teams:
-            meetings = meetings.filter(Q(team__slug__in=teams) | Q(team=None))
-        meetings = list(meetings.order_by("held_on", "created_at"))
+            held = held.filter(Q(team__slug__in=teams) | Q(team=None))
+        meetings = list(held.order_by("held_on", "created_at"))
         decisions = defaultdict(list)
         for decision in Decision.objects.filter(meeting__in=meetings).order_by("created_at"):
             decisions[decision.meeting_id].append(decision.text)
@@ -433,18 +433,18 @@ def pack_data(
                 "author"
             )
         }
-        priorities = StrategicPriority.objects.select_related("owner").filter(
+        chosen = StrategicPriority.objects.select_related("owner").filter(
             Q(is_active=True) | Q(objectives__kpis__in=ids)
         )
         if perspectives:
-            priorities = priorities.filter(perspective__in=perspectives)
-        priorities = list(priorities.distinct().order_by("rank", "title", "pk"))
-        objectives = Objective.objects.filter(
+            chosen = chosen.filter(perspective__in=perspectives)
+        priorities = list(chosen.distinct().order_by("rank", "title", "pk"))
+        running = Objective.objects.filter(
             running_q(month, month_end(month)), priority__in=priorities
         ).select_related("team", "owner")
         if teams:
-            objectives = objectives.filter(team__slug__in=teams)
-        objectives = list(objectives.order_by("title", "pk"))
+            running = running.filter(team__slug__in=teams)
+        objectives = list(running.order_by("title", "pk"))
     fy_start = org.fiscal_year_start_month
     rows = {
         kpi.pk: _kpi_row(
@@ -569,10 +569,10 @@ def commentary_due_kpis(
     """The KPIs whose owner explains `month` (key, amber or red), with what was written;
     only those `user` owns when given."""
     with org_scope(org):
-        kpis = Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner")
+        owned = Kpi.objects.select_related("objective__team", "outcome_owner", "data_owner")
         if user is not None:
-            kpis = kpis.filter(outcome_owner=user)
-        kpis = list(kpis.order_by("name", "pk"))
+            owned = owned.filter(outcome_owner=user)
+        kpis = list(owned.order_by("name", "pk"))
     found = kpi_months(org=org, kpis=kpis, month=month)
     with org_scope(org):
         written = {

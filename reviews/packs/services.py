@@ -271,7 +271,7 @@ def pack_build(*, org: Organization, pack_id: uuid.UUID | str) -> Pack | None:
 
 
 def _save_files(pack: Pack, pdf: bytes, workbook: bytes, pages: int) -> None:
-    old = [f.name for f in (pack.pdf, pack.xlsx) if f]
+    old = [f.name for f in (pack.pdf, pack.xlsx) if f.name]
     pack.pdf.save(pack_file_name(pack, "pdf"), ContentFile(pdf), save=False)
     pack.xlsx.save(pack_file_name(pack, "xlsx"), ContentFile(workbook), save=False)
     with org_scope(pack.organization):
@@ -287,7 +287,8 @@ def _save_files(pack: Pack, pdf: bytes, workbook: bytes, pages: int) -> None:
     storage = pack.pdf.storage
     # The stamped files replace the unstamped ones; files of a run that lost its row go too.
     for name in old if saved else [pack.pdf.name, pack.xlsx.name]:
-        storage.delete(name)
+        if name:
+            storage.delete(name)
 
 
 def pack_fail(*, org: Organization, pack_id: uuid.UUID | str, error: str) -> bool:

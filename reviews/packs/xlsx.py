@@ -143,7 +143,8 @@ def _kpi_values(row: dict) -> tuple[list[Any], list[str | None]]:
         row["trend"],
         month["confidence_label"],
     ]
-    formats: list[str | None] = [None] * 7 + [fmt, fmt, PERCENT, None, None]
+    none: list[str | None] = [None]
+    formats = none * 7 + [fmt, fmt, PERCENT, None, None]
     formats += [fmt, fmt, fmt, fmt, None, fmt, fmt, None, None]
     return values, formats
 
