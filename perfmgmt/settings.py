@@ -246,6 +246,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-sources": {"task": "metrics.tasks.sources_dispatch", "schedule": 60.0},
     "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
+    # Packs the broker lost or whose worker died, and each organisation's automatic pack.
+    "dispatch-packs": {"task": "reviews.tasks.packs_dispatch", "schedule": 60.0},
 }
 # A task still marked as running this long after it started is dead: the hard time limit would
 # have stopped it, and the margin covers clocks and the kill itself. Past it the sweep closes a
@@ -283,8 +285,6 @@ PACK_REVIEW_WORKING_DAY = env_int("PACK_REVIEW_WORKING_DAY", 5)
 # 0: no automatic pack. n: on the n-th working day after month end the pack of the month is
 # generated and executives and finance get a link to it.
 PACK_AUTO_WORKING_DAY = env_int("PACK_AUTO_WORKING_DAY", 0)
-# A pack job still running this long after it started is dead (its task was killed).
-PACK_LOST_AFTER = env_int("PACK_LOST_AFTER", 600)
 
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -244,3 +244,31 @@ def test_a_pack_for_one_team_lists_that_team_only(pack_world):
     pack = built(pack_world.world, teams=["support"])
     assert pack.snapshot["kpi_count"] == 0
     assert pack.teams == ["support"]
+
+
+def test_the_automatic_pack_is_made_once_on_its_day_and_announced_by_link(
+    pack_world, settings, mailoutbox
+):
+    world = pack_world.world
+    settings.PACK_AUTO_WORKING_DAY = 2  # October closes on Saturday 31: Tuesday 3 November
+    monday = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    assert services.packs_auto(org=world.org, now=monday) is None
+    tuesday = monday + dt.timedelta(days=1)
+    pack = services.packs_auto(org=world.org, now=tuesday)
+    assert pack is not None and pack.automatic and pack.month == MONTH
+    assert services.packs_auto(org=world.org, now=tuesday) is None  # once
+    done = pack_build(org=world.org, pack_id=pack.pk)
+    assert services.pack_announce(org=world.org, pack=done) == 2  # the executive and finance
+    services.pack_announce(org=world.org, pack=done)  # a second run sends nothing again
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(
+        [world.executive.user.email, world.finance.user.email]
+    )
+    body = mailoutbox[0].body
+    assert f"/o/acme/packs/?pack={pack.pk}" in body
+    assert not mailoutbox[0].attachments  # a link, never the file
+
+
+def test_no_automatic_pack_unless_switched_on(pack_world, settings):
+    settings.PACK_AUTO_WORKING_DAY = 0
+    now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    assert services.packs_auto(org=pack_world.world.org, now=now) is None
