@@ -46,7 +46,9 @@ def test_hostile_form_posts_never_get_a_server_error(acme, acme_objects, client_
     for route in routes:
         url = fill(route, "acme", acme_objects)
         page = client.get(url)
-        fields = page_fields(page.content.decode()) if page.status_code == 200 else []
+        # A download (a pack's file) is no page: it has no form to read.
+        is_page = page.status_code == 200 and not page.streaming
+        fields = page_fields(page.content.decode()) if is_page else []
         fields = [*fields, "next"]
         values = itertools.cycle(HOSTILE)
         for round_ in range(len(HOSTILE)):

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.db import connection
+from kombu import pools
 
 from perfmgmt.celery import app
 
@@ -51,6 +52,9 @@ def _forget_broker_connections() -> None:
         app._pool.force_close_all()
     app._pool = None
     app.amqp._producer_pool = None
+    # Kombu also keeps its producer pools in a registry of its own, keyed by broker URL: one
+    # left there would hand a later publish to the shared broker the pool just closed.
+    pools.reset()
 
 
 @contextlib.contextmanager
