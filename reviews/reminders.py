@@ -32,8 +32,10 @@ from metrics.models import DataSource, IngestionRun, Kpi
 from metrics.selectors import kpi_statuses
 from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.periods import add_months, org_now, week_start
+from perfmgmt.permissions import can_see_packs
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
+from perfmgmt.validation import ensure_allowed
 from reviews.models import ReminderDelivery, ReminderKind
 from reviews.packs.data import commentary_due_date, commentary_due_kpis
 from reviews.selectors import objectives_missing_checkin
@@ -309,27 +311,43 @@ def _commentary_reminders(org: Organization, today: dt.date, *, down: set[str]) 
     """Once the month has closed and until its commentary is due, each outcome owner whose
     commentary is missing is told once which KPIs need their words."""
     month = add_months(today.replace(day=1), -1)
-    due = commentary_due_date(month)
-    if today > due:
+    if today > commentary_due_date(month):
         return 0
+    return sum(_remind_commentary(org, month, period=f"{month:%Y-%m}", down=down).values())
+
+
+def _remind_commentary(
+    org: Organization, month: dt.date, *, period: str, down: set[str]
+) -> dict[Any, int]:
+    """Tell each outcome owner whose commentary on `month` is missing which KPIs need their
+    words; once per `period`. Returns the messages sent per owner."""
+    due = commentary_due_date(month)
     by_owner: dict = defaultdict(list)
     for found, written in commentary_due_kpis(org=org, month=month):
         if written is None:
             by_owner[found.kpi.outcome_owner].append(found.kpi)
-    link, sent = org_link(org, "reviews:commentary"), 0
+    link, sent = org_link(org, "reviews:commentary"), {}
     for owner, kpis in by_owner.items():
         names = "\n".join(f"- {k.name}" for k in kpis)
-        sent += deliver(
+        sent[owner] = deliver(
             org=org,
             user=owner,
             kind=ReminderKind.COMMENTARY,
-            period=f"{month:%Y-%m}",
+            period=period,
             subject=f"Commentary for {month:%B %Y} due {due.day} {due:%b} ({org.name})",
             body=f"Please explain these KPIs' numbers before the business review:\n{names}\n\n"
             f"{link}?month={month:%Y-%m}",
             down=down,
         )
     return sent
+
+
+def commentary_chase(*, org: Organization, actor: Membership, month: dt.date) -> int:
+    """The CFO chases the owners whose commentary on `month` is missing, now: once a day at
+    most. Returns how many owners were reminded."""
+    ensure_allowed(can_see_packs(actor), "Only finance, executives and admins chase owners.")
+    period = f"{month:%Y-%m} chased {org_now(org).date().isoformat()}"
+    return sum(1 for n in _remind_commentary(org, month, period=period, down=set()).values() if n)
 
 
 def source_failing_received(

@@ -30,6 +30,7 @@ urlpatterns = [
     path("reviews/<uuid:meeting_id>/", views.meeting, name="meeting"),
     path("actions/<uuid:action_id>/status/", views.action_status, name="action-status"),
     path("packs/", views_packs.packs, name="packs"),
+    path("packs/chase/", views_packs.commentary_chase_view, name="packs-chase"),
     path("packs/<uuid:pack_id>/", views_packs.pack_status, name="pack-status"),
     path("packs/<uuid:pack_id>/pdf/", views_packs.pack_pdf, name="pack-pdf"),
     path("packs/<uuid:pack_id>/xlsx/", views_packs.pack_xlsx, name="pack-xlsx"),

@@ -25,6 +25,7 @@ from reviews.models import Pack, PackStatus
 from reviews.packs.data import commentary_due_date, commentary_due_kpis, review_day
 from reviews.packs.selectors import month_choices, pack_get, pack_list
 from reviews.packs.services import pack_file_name, pack_present, pack_request, pack_retry
+from reviews.reminders import commentary_chase
 from reviews.selectors import kpi_commentaries
 from reviews.services import commentary_save
 
@@ -166,6 +167,21 @@ def pack_retry_view(request: TenantRequest, pack_id: str) -> HttpResponse:
         return f"Version {pack.version} is being generated again."
 
     return _pack_action(request, pack_id, retry)
+
+
+@org_view
+def commentary_chase_view(request: TenantRequest) -> HttpResponse:
+    """Remind the owners whose commentary on last month is still missing, and say how many."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    reminded = commentary_chase(
+        org=request.org, actor=request.membership, month=last_closed_month(request.org)
+    )
+    if reminded:
+        messages.success(request, f"Reminded {reminded} owner{'s' if reminded != 1 else ''}.")
+    else:
+        messages.info(request, "Nobody was reminded: the owners were reminded today already.")
+    return redirect("reviews:packs", org_slug=request.org.slug)
 
 
 def _commentary_cards(request: TenantRequest, month: dt.date) -> list[dict]:

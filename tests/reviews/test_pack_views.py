@@ -218,3 +218,17 @@ def test_exceptions_and_explorer_exports_hold_what_the_pages_show(pack_world, cl
         f"/o/acme/kpis/{pack_world.churn.pk}/values/export/",
     ):
         assert client_for(globex.admin).get(path).status_code == 404
+
+
+def test_the_cfo_chases_missing_commentary_once_a_day(pack_world, client_for, mailoutbox):
+    world = pack_world.world
+    client = client_for(world.finance)
+    first = client.post("/o/acme/packs/chase/", follow=True).content.decode()
+    assert "Reminded 1 owner." in first
+    assert [m.to for m in mailoutbox] == [[world.lead.user.email]]
+    assert "Revenue" in mailoutbox[0].body  # a key KPI: explained every month
+    again = client.post("/o/acme/packs/chase/", follow=True).content.decode()
+    assert "the owners were reminded today already" in again
+    assert len(mailoutbox) == 1
+    assert client_for(world.lead).post("/o/acme/packs/chase/").status_code == 403
+    assert client.get("/o/acme/packs/chase/").status_code == 405

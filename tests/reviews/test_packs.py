@@ -272,3 +272,18 @@ def test_no_automatic_pack_unless_switched_on(pack_world, settings):
     settings.PACK_AUTO_WORKING_DAY = 0
     now = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
     assert services.packs_auto(org=pack_world.world.org, now=now) is None
+
+
+def test_an_organisation_with_one_perspective_and_no_reviews_renders(globex):
+    from tests.conftest import build_cascade
+
+    cascade = build_cascade(globex)  # one financial priority, objective and KPI
+    pack = built(globex, month=dt.date(2026, 6, 1))
+    pages = pdf_pages(pack)
+    summary = page_with(pages, "Executive summary")
+    assert cascade.kpi.name in " ".join(pages)
+    assert "No review meeting was held in June 2026." in page_with(
+        pages, "Decisions and open actions"
+    )
+    assert [p["total"] for p in pack.snapshot["summary"] if p["total"]] == [1]
+    assert "Executive summary" in summary
