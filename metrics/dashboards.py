@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
 from metrics.models import Kpi, KpiKind, KpiPin
+from metrics.rag import favourable
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.charts import polyline
@@ -29,7 +30,13 @@ class Card:
     spark: str  # SVG polyline points, oldest to newest
     pinned: bool
     weeks_without_value: int | None
-    forecast: float | None = None  # the trend read off at the end of the target's period
+    forecast: float | None = None  # the trend read off at the end of today's target period
+    forecast_date: dt.date | None = None
+    forecast_target: float | None = None
+
+    @property
+    def forecast_favourable(self) -> bool | None:
+        return favourable(self.forecast, self.forecast_target, self.status.kpi.direction)
 
 
 def _spark(values: list[Reading]) -> str:
@@ -49,11 +56,14 @@ def cards_for(*, org: Organization, user: User, kpis: list[Kpi], today: dt.date)
         weeks = None
         if status.stale:
             weeks = (today - status.latest.period_date).days // 7 if status.latest else None
-        forecast = None
-        if status.target is not None:
+        card = Card(status, _spark(recent[kpi.pk]), kpi.pk in pinned, weeks)
+        # Forecast only to a date still ahead: the end of the target period running today.
+        target = status.target
+        if target is not None and target.period_start <= today <= target.period_end:
             points = [(v.period_date, v.value) for v in recent[kpi.pk]]
-            forecast = linear_forecast(points, status.target.period_end)
-        cards.append(Card(status, _spark(recent[kpi.pk]), kpi.pk in pinned, weeks, forecast))
+            card.forecast = linear_forecast(points, target.period_end)
+            card.forecast_date, card.forecast_target = target.period_end, target.value
+        cards.append(card)
     return cards
 
 

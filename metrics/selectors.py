@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from metrics.formats import fmt_variance
 from metrics.models import (
     Confidence,
     Kpi,
@@ -22,7 +23,7 @@ from metrics.models import (
     Target,
     TargetChange,
 )
-from metrics.rag import rag_status, variance
+from metrics.rag import favourable, rag_status, variance
 from perfmgmt.models import Organization
 from perfmgmt.periods import cadence_length_days, cadence_period_start, org_today
 from perfmgmt.selectors import get_or_404
@@ -80,6 +81,17 @@ class KpiStatus:
     @property
     def rag_label(self) -> str:
         return Rag(self.rag).label
+
+    @property
+    def favourable(self) -> bool | None:
+        """The latest value is on the good side of its target, in the KPI's direction."""
+        value = self.latest.value if self.latest else None
+        return favourable(value, self.target.value if self.target else None, self.kpi.direction)
+
+    @property
+    def variance_text(self) -> str:
+        """ "+15.4 % adverse" for a lower-is-better KPI above its target; "—" without one."""
+        return fmt_variance(self.variance, self.favourable)
 
 
 RECENT_VALUES_SQL = """

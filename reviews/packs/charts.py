@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from metrics.formats import fmt_value
 from metrics.windows import WindowValue
-from reviews.packs.formats import fmt_value
 
 WIDTH, HEIGHT = 520, 170
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 12, 30

@@ -18,6 +18,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, Q
 
+from metrics.formats import (
+    day_label,
+    fmt_share,
+    fmt_value,
+    fmt_variance,
+    month_label,
+)
 from metrics.models import Confidence, Kpi, KpiLink, MetricValue, Rag, TargetChange
 from metrics.rag import favourable
 from metrics.windows import WindowValue, month_end
@@ -42,13 +49,6 @@ from reviews.models import (
     ReviewMeeting,
 )
 from reviews.packs.charts import trend_svg
-from reviews.packs.formats import (
-    day_label,
-    fmt_share,
-    fmt_value,
-    fmt_variance,
-    month_label,
-)
 from reviews.packs.numbers import KpiMonth, kpi_months, needs_commentary
 
 RAG_KEYS = (Rag.GREEN, Rag.AMBER, Rag.RED, Rag.NONE)

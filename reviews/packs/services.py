@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from metrics.formats import day_label, moment_label
 from metrics.windows import month_end
 from objectives.models import Perspective
 from perfmgmt.celery import app as celery_app
@@ -40,7 +41,6 @@ from reviews.models import (
     ReviewMeeting,
 )
 from reviews.packs.data import data_as_of, pack_data, scope_key, scoped_kpis
-from reviews.packs.formats import day_label, moment_label
 from reviews.packs.pdf import render_pdf
 from reviews.packs.xlsx import render_xlsx
 from reviews.reminders import deliver, org_link

@@ -14,10 +14,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from metrics.formats import moment_label
 from perfmgmt.models import Organization
 from perfmgmt.periods import last_closed_month, org_now
 from reviews.packs.data import data_as_of, pack_data, scoped_kpis
-from reviews.packs.formats import moment_label
 from reviews.packs.pdf import render_pdf
 from reviews.packs.xlsx import render_xlsx
 

@@ -1,5 +1,5 @@
-"""How the pack writes numbers, units, changes and months: one set of rules for the PDF, the
-page and the workbook's text cells (the workbook keeps numbers as numbers)."""
+"""How numbers, units, variances and months are written for people: one set of rules for the
+pages, the pack's PDF and the workbook's text cells (the workbook keeps numbers as numbers)."""
 
 from __future__ import annotations
 
