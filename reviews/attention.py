@@ -30,7 +30,8 @@ class Kind(models.TextChoices):
     """The kinds of attention, in the order pages show them."""
 
     RED = "red", "Red"
-    OFF_TWICE = "off_twice", "Off target two periods running"
+    # Amber or red both times: "off target" alone is the red status's word.
+    OFF_TWICE = "off_twice", "Missed target two periods running"
     DETERIORATING = "deteriorating", "Deteriorating"
     STALE = "stale", "Stale"
     LOW_CONFIDENCE = "low_confidence", "Low confidence"

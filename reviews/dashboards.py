@@ -76,7 +76,7 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         # The scorecard and the exceptions count read the same statuses: compute them once.
         statuses = org_statuses(org=org, per_kpi=DETERIORATING_RUN)
         board.scorecard = scorecard(org=org, statuses=statuses, only_financial=False)
-        board.exceptions = len(_exceptions(org, statuses))
+        board.exceptions = distinct_items(_exceptions(org, statuses))
     return board
 
 
@@ -124,6 +124,15 @@ class Exceptions:
         """(label, how many) of each kind present."""
         found = Counter(item.kind for item in self.items)
         return [(kind.label, found[kind]) for kind in Kind if found[kind]]
+
+    @property
+    def item_count(self) -> int:
+        """How many KPIs and objectives need attention: one that is red and stale is one."""
+        return distinct_items(self.items)
+
+
+def distinct_items(items: list[ExceptionItem]) -> int:
+    return len({(item.url_kpi, item.url_objective) for item in items})
 
 
 def exceptions_get(*, org: Organization) -> Exceptions:

@@ -111,7 +111,7 @@ def test_the_agenda_lists_kpis_off_target_twice(acme, running, client_for):
         agenda=agenda.as_json(),
     )
     page = client_for(acme.executive).get(f"/o/acme/reviews/{meeting.pk}/").content.decode()
-    assert "Off target two periods running" in page and "Lagging" in page
+    assert "Missed target two periods running" in page and "Lagging" in page
 
 
 def test_an_agenda_stored_before_off_target_twice_still_shows(acme, client_for):
@@ -133,7 +133,7 @@ def test_an_agenda_stored_before_off_target_twice_still_shows(acme, client_for):
     response = client_for(acme.executive).get(f"/o/acme/reviews/{meeting.pk}/")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Deteriorating" in page and "Off target two periods running" not in page
+    assert "Deteriorating" in page and "Missed target two periods running" not in page
 
 
 def test_kpi_attention_reads_the_organisations_values_only(acme, running, globex_cascade):

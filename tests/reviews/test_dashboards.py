@@ -190,3 +190,20 @@ def test_the_lead_view_lists_only_the_work_of_teams_one_leads(acme, acme_cascade
     assert [o for o, _ in board.objectives] == [objective]
     # A member of the same team may open the lead view, but leads nothing.
     assert dashboard_get(org=acme.org, membership=acme.member, view="lead").objectives == []
+
+
+def test_the_exceptions_count_counts_each_kpi_once_however_many_reasons(acme, client_for):
+    with acme.scope():
+        kpi = KpiFactory(organization=acme.org, name="Twice over", direction="higher")
+        TargetFactory(kpi=kpi, period_start=dt.date(2020, 1, 1), period_end=dt.date(2030, 12, 31))
+        # Two old values far below target: red, missed twice running, and stale since.
+        for month in (1, 2):
+            MetricValueFactory(kpi=kpi, period_date=dt.date(2025, month, 1), value=10)
+    found = exceptions_get(org=acme.org)
+    assert sorted(item.kind for item in found.items) == ["off_twice", "red", "stale"]
+    assert found.item_count == 1
+    board = dashboard_get(org=acme.org, membership=acme.executive, view="executive")
+    assert board.exceptions == 1
+    page = client_for(acme.executive).get("/o/acme/exceptions/").content.decode()
+    assert "<strong>1 KPI or objective</strong> needs attention, for 3 reasons" in page
+    assert 'class="tag kind-red"' in page
