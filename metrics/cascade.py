@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 from django.db.models import Q
 
 from metrics.models import Kpi
-from metrics.rag import worst_rag
+from metrics.rag import Rollup, rollup
 from metrics.selectors import KpiStatus, kpi_statuses
 from objectives.models import MAX_ACTIVE_PRIORITIES, Objective, Perspective, StrategicPriority
 from perfmgmt.models import Organization
@@ -181,7 +181,7 @@ def _tree(
 class PriorityRow:
     priority: StrategicPriority
     objective_count: int
-    worst: str
+    status: Rollup  # the roll-up rule over its KPIs (metrics.rag.rollup)
 
 
 @dataclass
@@ -203,13 +203,14 @@ def _explored(
 
 
 def explorer_get(*, org: Organization, filters: Filters) -> Explorer:
-    """Priorities by perspective with how many objectives match and their worst status."""
+    """Priorities by perspective with how many objectives match and their status by the
+    roll-up rule."""
     priorities, roots = _explored(org, filters)
     rows: dict = defaultdict(list)
     for priority in priorities:
         nodes = _flatten(roots[priority.pk])
-        worst = worst_rag(s.rag for n in nodes for s in n.kpis)
-        rows[priority.perspective].append(PriorityRow(priority, len(nodes), worst))
+        status = rollup((s.rag, s.kpi.is_key) for n in nodes for s in n.kpis)
+        rows[priority.perspective].append(PriorityRow(priority, len(nodes), status))
     return Explorer([(Perspective(v), rows[v]) for v in Perspective.values if rows[v]])
 
 
@@ -278,8 +279,8 @@ def strategy_map(
     *, org: Organization, filters: Filters, url_for: Callable[[Objective], str]
 ) -> StrategyMap:
     """Four perspective bands; priorities as bars; their objectives beneath them, a row per level
-    of the cascade (sub-objectives under their parents), coloured by the worst status of their
-    KPIs, with a line up to the objective or priority each one serves."""
+    of the cascade (sub-objectives under their parents), coloured by their KPIs' status under
+    the roll-up rule, with a line up to the objective or priority each one serves."""
     with org_scope(org):
         priorities = list(StrategicPriority.objects.all())
         objectives = _objectives(org, filters, [p.pk for p in priorities])
@@ -322,7 +323,7 @@ def strategy_map(
                         BOX_W,
                         BOX_H,
                         node.objective.title,
-                        worst_rag(s.rag for s in node.kpis),
+                        rollup((s.rag, s.kpi.is_key) for s in node.kpis).rag,
                         url=url_for(node.objective),
                         lines=textwrap.wrap(
                             node.objective.title, BOX_CHARS, max_lines=2, placeholder="…"

@@ -12,7 +12,7 @@ from django.db.models import Q
 
 from metrics.forecast import attainment, linear_forecast
 from metrics.models import Kpi, KpiKind, KpiPin
-from metrics.rag import favourable
+from metrics.rag import Rollup, favourable, rollup
 from metrics.selectors import KpiStatus, Reading, kpi_statuses, recent_values
 from objectives.models import Objective, Perspective, StrategicPriority
 from perfmgmt.charts import polyline
@@ -85,6 +85,7 @@ class PerspectiveScore:
     perspective: Perspective
     priorities: list[StrategicPriority]
     counts: dict[str, int] = field(default_factory=dict)
+    status: Rollup = field(default_factory=lambda: rollup([]))  # the roll-up rule
 
 
 def key_kpis(*, org: Organization, membership: Membership, view: str) -> list[Kpi]:
@@ -139,11 +140,13 @@ def scorecard(
             )
         )
     counts: dict = defaultdict(lambda: defaultdict(int))
+    pairs: dict[str, list[tuple[str, bool]]] = defaultdict(list)
     for status in statuses:
         objective_id = status.kpi.objective_id
         perspective = perspective_of.get(objective_id) if objective_id is not None else None
         if perspective:
             counts[perspective][status.rag] += 1
+            pairs[perspective].append((status.rag, status.kpi.is_key))
     scores = []
     for value in Perspective.values:
         if only_financial and value != Perspective.FINANCIAL:
@@ -153,6 +156,7 @@ def scorecard(
                 Perspective(value),
                 [p for p in priorities if p.perspective == value],
                 dict(counts[value]),
+                rollup(pairs[value]),
             )
         )
     return scores

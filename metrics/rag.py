@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from metrics.models import Direction, Rag, Target
 
@@ -53,3 +55,51 @@ def favourable(value: float | None, target: float | None, direction: str) -> boo
 def worst_rag(rags: Iterable[str]) -> Rag:
     """The worst of several statuses; none at all reads as no data."""
     return Rag(min(rags, key=RAG_ORDER.__getitem__, default=Rag.NONE))
+
+
+# The roll-up rule: how an objective, a priority or a perspective reads from its KPIs. It is on
+# target when at least ROLLUP_GREEN of its KPIs with data are on target, at risk from
+# ROLLUP_AMBER, off target below; a key KPI counts ROLLUP_KEY_WEIGHT times; a group none of whose
+# KPIs has data has no data. The worst single KPI is shown beside it, never instead of it: a map
+# that is red whenever one KPI of twenty is red stops being read.
+ROLLUP_GREEN = 0.7
+ROLLUP_AMBER = 0.4
+ROLLUP_KEY_WEIGHT = 2
+
+
+@dataclass(frozen=True)
+class Rollup:
+    rag: Rag
+    on_target: float | None  # the weighted share of KPIs with data that are on target
+    worst: Rag
+    counts: dict[str, int]  # KPIs by status, unweighted
+
+    @property
+    def rag_label(self) -> str:
+        return Rag(self.rag).label
+
+    @property
+    def worst_label(self) -> str:
+        return Rag(self.worst).label
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def rollup(statuses: Iterable[tuple[str, bool]]) -> Rollup:
+    """The group's status from its KPIs' (status, is key) pairs, by the roll-up rule above."""
+    pairs = list(statuses)
+    counts = Counter(rag for rag, _ in pairs)
+    weights = {True: ROLLUP_KEY_WEIGHT, False: 1}
+    with_data = [(rag, weights[key]) for rag, key in pairs if rag != Rag.NONE]
+    total = sum(weight for _, weight in with_data)
+    if not total:
+        return Rollup(Rag.NONE, None, worst_rag(counts), _all_counts(counts))
+    share = sum(weight for rag, weight in with_data if rag == Rag.GREEN) / total
+    rag = Rag.GREEN if share >= ROLLUP_GREEN else Rag.AMBER if share >= ROLLUP_AMBER else Rag.RED
+    return Rollup(rag, share, worst_rag(r for r, _ in with_data), _all_counts(counts))
+
+
+def _all_counts(counts: Counter) -> dict[str, int]:
+    return {str(rag): counts.get(rag, 0) for rag in (Rag.GREEN, Rag.AMBER, Rag.RED, Rag.NONE)}

@@ -26,7 +26,7 @@ from metrics.formats import (
     month_label,
 )
 from metrics.models import Confidence, Kpi, KpiLink, MetricValue, Rag, TargetChange
-from metrics.rag import favourable
+from metrics.rag import favourable, rollup
 from metrics.windows import WindowValue, month_end
 from objectives.models import Objective, Perspective, StrategicPriority
 from objectives.selectors import running_q
@@ -179,6 +179,18 @@ def _kpi_row(
         }
         if commentary
         else None,
+    }
+
+
+def _status(rows: Sequence[dict]) -> dict[str, Any]:
+    """The group's status by the roll-up rule (metrics.rag.rollup), as the pages show it."""
+    found = rollup((row["month"]["rag"], row["is_key"]) for row in rows)
+    return {
+        "rag": str(found.rag),
+        "label": found.rag_label,
+        "shape": RAG_SHAPES[found.rag],
+        "on_target": found.on_target,
+        "worst_label": found.worst_label,
     }
 
 
@@ -477,6 +489,7 @@ def pack_data(
                 "objectives": [_objective(o, checkins.get(o.pk)) for o in section_objectives],
                 "kpis": section_kpis,
                 "counts": _counts(section_kpis),
+                "status": _status(section_kpis),
             }
         )
     unaligned = [rows[k.pk] for k in kpis if k.objective is None]
@@ -491,6 +504,7 @@ def pack_data(
             "key": key,
             "label": labels[key],
             "counts": _counts(by_perspective[key]),
+            "status": _status(by_perspective[key]),
             "total": len(by_perspective[key]),
             "narrative": perspective_narrative(labels[key], by_perspective[key], by_name),
         }

@@ -10,9 +10,15 @@ from django.test.utils import CaptureQueriesContext
 
 from metrics.cascade import Filters, build_tree, strategy_map
 from metrics.models import Rag
-from metrics.rag import worst_rag
+from metrics.rag import rollup, worst_rag
 from tests.conftest import build_cascade
-from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
+from tests.factories import (
+    KpiFactory,
+    MetricValueFactory,
+    ObjectiveFactory,
+    PriorityFactory,
+    TargetFactory,
+)
 
 
 def test_the_cascade_shows_priorities_objectives_and_kpis(acme, acme_cascade, client_for):
@@ -200,3 +206,41 @@ def test_one_tree_serves_the_cascade_and_the_filtered_explorer():
     # Filtered to red and pruned, the child hangs from the priority in place of its parent.
     roots, _ = build_tree([top, child], [red, green], keep=lambda s: s.rag == Rag.RED, prune=True)
     assert [n.objective for n in roots["p"]] == [child]
+
+
+def test_the_rollup_reads_the_share_on_target_with_the_worst_beside_it():
+
+    mostly_green = rollup([("green", False)] * 9 + [("red", False)])
+    assert (mostly_green.rag, mostly_green.worst) == (Rag.GREEN, Rag.RED)
+    assert mostly_green.on_target == 0.9
+    # A key KPI counts twice: two key reds against four greens is 4 of 8, at risk.
+    keyed = rollup([("green", False)] * 4 + [("red", True)] * 2)
+    assert (keyed.rag, keyed.on_target) == (Rag.AMBER, 0.5)
+    assert rollup([("red", False), ("amber", False), ("green", False)]).rag == Rag.RED
+    # KPIs without data neither help nor hurt; none with data is no data.
+    assert rollup([("green", False), ("none", False)]).rag == Rag.GREEN
+    empty = rollup([("none", True)])
+    assert (empty.rag, empty.on_target, empty.counts["none"]) == (Rag.NONE, None, 1)
+    assert rollup([]).rag == Rag.NONE
+
+
+def test_a_priority_with_one_red_kpi_among_greens_is_on_target_with_the_worst_beside_it(
+    acme, client_for
+):
+    from metrics.cascade import explorer_get
+
+    with acme.scope():
+        priority = PriorityFactory(organization=acme.org, owner=acme.executive.user)
+        objective = ObjectiveFactory(organization=acme.org, priority=priority, team=acme.sales)
+        for value in (100, 100, 100, 10):
+            kpi = KpiFactory(organization=acme.org, objective=objective)
+            TargetFactory(kpi=kpi)
+            MetricValueFactory(kpi=kpi, value=value)
+    ((perspective, rows),) = explorer_get(org=acme.org, filters=Filters()).rows
+    assert (rows[0].status.rag, rows[0].status.worst, rows[0].status.on_target) == (
+        Rag.GREEN,
+        Rag.RED,
+        0.75,
+    )
+    page = client_for(acme.executive).get("/o/acme/explorer/").content.decode()
+    assert 'On target</span> <span class="small">75 % on target; worst: off target' in page
