@@ -4,14 +4,15 @@ import datetime as dt
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 
-from metrics.models import Kpi
+from metrics.models import Kpi, MetricValue
 from metrics.selectors import kpi_list
 from objectives.models import Objective, Perspective
 from objectives.selectors import objective_list
 from perfmgmt.forms import UserChoiceField, limit_choices
 from perfmgmt.models import Organization, Team
-from perfmgmt.selectors import org_members, team_list
+from perfmgmt.selectors import display_name, org_members, team_list
 from reviews.models import (
     CHECKIN_FIELDS,
     LOW_CONFIDENCE,
@@ -40,38 +41,72 @@ class CheckInForm(forms.Form):
     blockers = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     next_steps = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, kpis: list[Kpi], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        kpis: list[Kpi],
+        values: dict | None = None,
+        user: AbstractBaseUser | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.kpis = kpis
+        self.current = values or {}
         for kpi in kpis:
+            now = self.current.get(kpi.pk)
             self.fields[f"value_{kpi.key}"] = forms.FloatField(
-                required=False, label=f"{kpi.name} ({kpi.unit})" if kpi.unit else kpi.name
+                required=False,
+                label=f"{kpi.name} ({kpi.unit})" if kpi.unit else kpi.name,
+                initial=now.value if now else None,
+                help_text=_recorded(now) if now else "No value yet for this period.",
             )
+            if now is not None and now.recorded_by_id not in (None, getattr(user, "pk", None)):
+                self.fields[f"replace_{kpi.key}"] = forms.BooleanField(
+                    required=False,
+                    label=f"Replace the number {display_name(now.recorded_by)} recorded",
+                )
 
     @classmethod
-    def initial_for(cls, checkin: CheckIn | None) -> dict:
-        if checkin is None:
-            return {"status": CheckInStatus.ON_TRACK}
-        return checkin.snapshot()
+    def initial_for(cls, checkin: CheckIn | None, previous: CheckIn | None = None) -> dict:
+        """This week's answers, or last week's status, progress and confidence to start from."""
+        if checkin is not None:
+            return checkin.snapshot()
+        if previous is not None:
+            last = previous.snapshot()
+            return {name: last[name] for name in ("status", "progress", "confidence")}
+        return {"status": CheckInStatus.ON_TRACK}
 
     def service_kwargs(self) -> dict:
         """The cleaned check-in as services.checkin_submit takes it: its fields, and the KPI
         values given (a value left empty is not sent)."""
         data = self.cleaned_data
-        return {
-            **{name: data[name] for name in CHECKIN_FIELDS},
-            "values": [
-                KpiValueIn(kpi=kpi, value=data[f"value_{kpi.key}"])
-                for kpi in self.kpis
-                if data.get(f"value_{kpi.key}") is not None
-            ],
-        }
+        values = []
+        for kpi in self.kpis:
+            value, now = data.get(f"value_{kpi.key}"), self.current.get(kpi.pk)
+            if value is None or (now is not None and now.value == value):
+                continue  # left empty, or the number already stored: nothing to write
+            confirmed = bool(data.get(f"replace_{kpi.key}"))
+            values.append(KpiValueIn(kpi=kpi, value=value, replace_others=confirmed))
+        return {**{name: data[name] for name in CHECKIN_FIELDS}, "values": values}
 
     def value_fields(self) -> list[forms.BoundField]:
-        return [self[f"value_{kpi.key}"] for kpi in self.kpis]
+        fields = []
+        for kpi in self.kpis:
+            fields.append(self[f"value_{kpi.key}"])
+            if f"replace_{kpi.key}" in self.fields:
+                fields.append(self[f"replace_{kpi.key}"])
+        return fields
 
     def plain_fields(self) -> list[forms.BoundField]:
-        return [self[name] for name in self.fields if not name.startswith("value_")]
+        return [self[name] for name in self.fields if not name.startswith(("value_", "replace_"))]
+
+
+def _recorded(value: MetricValue) -> str:
+    who = f" by {display_name(value.recorded_by)}" if value.recorded_by else ""
+    return (
+        f"Now {value.value:g} ({value.get_confidence_display().lower()}), "
+        f"recorded{who} on {value.updated_at:%-d %b %Y}."
+    )
 
 
 class MeetingForm(forms.Form):

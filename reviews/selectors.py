@@ -11,13 +11,13 @@ from django.contrib.auth.models import User
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
-from metrics.models import Kpi
+from metrics.models import Kpi, MetricValue
 from metrics.selectors import kpi_statuses
 from objectives.models import Objective
 from objectives.selectors import running_q
 from perfmgmt.charts import polyline
 from perfmgmt.models import Membership, Organization, Team
-from perfmgmt.periods import current_week, last_closed_month, org_today
+from perfmgmt.periods import cadence_period_start, current_week, last_closed_month, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
 from perfmgmt.selectors import display_name, get_or_404
 from perfmgmt.tenancy import membership_for, org_scope
@@ -278,6 +278,10 @@ class CheckInSlot:
     checkin: CheckIn | None
     kpis: list[Kpi]
     locked: bool = False
+    # The value each KPI has for the period the week falls in (who recorded it, how sure), and
+    # the check-in of the week before: the form shows both and starts from last week's answer.
+    values: dict[uuid.UUID, MetricValue] = field(default_factory=dict)
+    previous: CheckIn | None = None
 
 
 def checkin_slots(
@@ -302,12 +306,39 @@ def checkin_slots(
             c.objective_id: c
             for c in CheckIn.objects.filter(objective_id__in=ids, week_start=week_start)
         }
+        previous = {
+            c.objective_id: c
+            for c in CheckIn.objects.filter(
+                objective_id__in=ids, week_start=week_start - dt.timedelta(days=7)
+            )
+        }
         owned: dict = defaultdict(list)
         for kpi in Kpi.objects.filter(objective_id__in=ids).filter(
             Q(data_owner=actor.user) | Q(outcome_owner=actor.user)
         ):
             owned[kpi.objective_id].append(kpi)
-    return [CheckInSlot(o, existing.get(o.pk), owned[o.pk]) for o in objectives]
+        period_of = {
+            k.pk: cadence_period_start(k.cadence, week_start)
+            for group in owned.values()
+            for k in group
+        }
+        current = {
+            v.kpi_id: v
+            for v in MetricValue.objects.filter(
+                kpi_id__in=list(period_of), period_date__in=set(period_of.values())
+            ).select_related("recorded_by")
+            if v.period_date == period_of[v.kpi_id]
+        }
+    return [
+        CheckInSlot(
+            o,
+            existing.get(o.pk),
+            owned[o.pk],
+            values={k.pk: current[k.pk] for k in owned[o.pk] if k.pk in current},
+            previous=previous.get(o.pk),
+        )
+        for o in objectives
+    ]
 
 
 def kpi_commentaries(*, org: Organization, kpi: Kpi, months: int = 24) -> list[KpiCommentary]:

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ingest
-from metrics.models import Confidence, Kpi, Source
+from metrics.models import Confidence, Kpi, MetricValue, Source
 from objectives.models import Objective
 from perfmgmt import periods
 from perfmgmt.models import Membership, Organization, Role, Team
@@ -24,6 +24,7 @@ from perfmgmt.permissions import (
     can_update_action,
     can_write_commentary,
 )
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_members, ensure_same_org, validated_save
 from reviews.models import (
@@ -48,6 +49,9 @@ class KpiValueIn:
     kpi: Kpi
     value: float
     confidence: str = Confidence.PRELIMINARY
+    # The person checking in has seen that someone else recorded this period's number and
+    # means to replace it (the value history keeps the one replaced).
+    replace_others: bool = False
 
 
 def checkin_week_closed(org: Organization, week_start: dt.date) -> bool:
@@ -93,6 +97,7 @@ def checkin_submit(
     needs_reason = confidence <= LOW_CONFIDENCE or status == CheckInStatus.OFF_TRACK
     if needs_reason and not reason.strip():
         errors["reason"] = "Say why: confidence is low or the objective is off track."
+    errors |= _others_numbers(org, actor, week_start, values)
     if errors:
         raise ValidationError(errors)
     with org_scope(org):
@@ -129,6 +134,38 @@ def checkin_submit(
         except IngestionBusy as busy:
             raise busy.as_validation_error() from busy
     return checkin
+
+
+def _others_numbers(
+    org: Organization, actor: Membership, week_start: dt.date, values: Sequence[KpiValueIn]
+) -> dict[str, str]:
+    """A check-in never silently overwrites a number another person recorded for the period:
+    replacing it must be asked for (`replace_others`)."""
+    wanted = {
+        (v.kpi.pk, periods.cadence_period_start(v.kpi.cadence, week_start)): v
+        for v in values
+        if not v.replace_others
+    }
+    if not wanted:
+        return {}
+    with org_scope(org):
+        stored = MetricValue.objects.filter(
+            kpi_id__in=[kpi for kpi, _ in wanted], period_date__in={day for _, day in wanted}
+        ).select_related("recorded_by")
+        errors = {}
+        for value in stored:
+            given = wanted.get((value.kpi_id, value.period_date))
+            who = value.recorded_by
+            if given is None or who is None or who.pk == actor.user_id:
+                continue
+            if value.value == given.value:
+                continue
+            errors[f"value_{given.kpi.key}"] = (
+                f"{display_name(who)} recorded {value.value:g} "
+                f"({value.get_confidence_display().lower()}) for this period. Tick "
+                f"“Replace the number {display_name(who)} recorded” to replace it."
+            )
+    return errors
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.http import (
     Http404,
@@ -67,11 +68,15 @@ def owe(request: TenantRequest) -> HttpResponse:
     return render(request, "reviews/owe_page.html", context)
 
 
-def _slot_form(slot: CheckInSlot, data: QueryDict | None = None) -> CheckInForm:
+def _slot_form(
+    slot: CheckInSlot, user: AbstractBaseUser, data: QueryDict | None = None
+) -> CheckInForm:
     return CheckInForm(
         data,
         kpis=slot.kpis,
-        initial=CheckInForm.initial_for(slot.checkin),
+        values=slot.values,
+        user=user,
+        initial=CheckInForm.initial_for(slot.checkin, slot.previous),
         prefix=str(slot.objective.pk),
     )
 
@@ -86,7 +91,7 @@ def _checkin_card(
     """One objective's check-in card: its form, and its last six weeks."""
     return {
         "slot": slot,
-        "form": form or _slot_form(slot),
+        "form": form or _slot_form(slot, request.user),
         "history": checkin_history(org=request.org, objective=slot.objective, weeks=6),
         "saved": saved,
     }
@@ -137,7 +142,7 @@ def checkin_submit(request: TenantRequest, objective_id: str) -> HttpResponse:
     slot = _checkin_slot(request, objective, week)
     return form_submit(
         request,
-        _slot_form(slot, request.POST),
+        _slot_form(slot, request.user, request.POST),
         lambda form: services.checkin_submit(
             org=request.org,
             actor=request.membership,

@@ -182,3 +182,84 @@ def test_an_incomplete_risk_form_is_shown_again_with_a_400(acme, running, client
     assert "This field is required." in response.content.decode()
     with org_scope(acme.org):
         assert not running.risks.exists()
+
+
+@pytest.fixture
+def someone_elses_number(acme, running, acme_cascade):
+    """This month's value of the lead's KPI, recorded by the member (its data owner)."""
+    from metrics.models import MetricValue
+    from perfmgmt.periods import cadence_period_start, current_week
+
+    kpi = acme_cascade.kpi
+    kpi.data_owner = acme.member.user
+    kpi.save()
+    month = cadence_period_start(kpi.cadence, current_week(acme.org))
+    with org_scope(acme.org):
+        MetricValue.objects.filter(kpi=kpi).delete()
+        return MetricValue.objects.create(
+            organization=acme.org,
+            kpi=kpi,
+            period_date=month,
+            value=12.0,
+            confidence="reconciled",
+            recorded_by=acme.member.user,
+        )
+
+
+def test_the_checkin_shows_the_current_number_and_who_recorded_it(
+    acme, running, acme_cascade, someone_elses_number, client_for
+):
+    page = client_for(acme.lead).get("/o/acme/checkins/").content.decode()
+    key = acme_cascade.kpi.key
+    assert f'name="{running.pk}-value_{key}" value="12.0"' in page
+    assert "Now 12 (reconciled), recorded by" in page
+    assert f'name="{running.pk}-replace_{key}"' in page
+
+
+def test_a_checkin_never_silently_replaces_another_persons_number(
+    acme, running, acme_cascade, someone_elses_number, client_for
+):
+    key, client = acme_cascade.kpi.key, client_for(acme.lead)
+    refused = client.post(
+        f"/o/acme/checkins/{running.pk}/", checkin_data(running, **{f"value_{key}": "30.95"})
+    )
+    assert refused.status_code == 400
+    assert "recorded 12 (reconciled) for this period" in refused.content.decode()
+    someone_elses_number.refresh_from_db()
+    assert someone_elses_number.value == 12.0
+    with org_scope(acme.org):
+        assert not CheckIn.objects.filter(objective=running).exists()  # all or nothing
+    same = client.post(
+        f"/o/acme/checkins/{running.pk}/", checkin_data(running, **{f"value_{key}": "12"})
+    )
+    assert same.status_code == 302  # the number already stored: nothing to replace
+    replaced = client.post(
+        f"/o/acme/checkins/{running.pk}/",
+        checkin_data(running, **{f"value_{key}": "13.5", f"replace_{key}": "on"}),
+    )
+    assert replaced.status_code == 302
+    someone_elses_number.refresh_from_db()
+    assert (someone_elses_number.value, someone_elses_number.recorded_by) == (13.5, acme.lead.user)
+    with org_scope(acme.org):
+        revision = acme_cascade.kpi.value_revisions.get()
+    assert (revision.old_value, revision.new_value) == (12.0, 13.5)
+    reopened = client.get("/o/acme/checkins/").content.decode()
+    assert f'name="{running.pk}-value_{key}" value="13.5"' in reopened
+
+
+def test_the_checkin_starts_from_last_weeks_answer(acme, running, client_for):
+    from perfmgmt.periods import current_week
+
+    with org_scope(acme.org):
+        CheckIn.objects.create(
+            organization=acme.org,
+            objective=running,
+            author=acme.lead.user,
+            week_start=current_week(acme.org) - dt.timedelta(days=7),
+            status="at_risk",
+            progress=40,
+            confidence=5,
+        )
+    page = client_for(acme.lead).get("/o/acme/checkins/").content.decode()
+    assert f'value="at_risk" required id="id_{running.pk}-status_1" checked>' in page
+    assert f'name="{running.pk}-progress" value="40"' in page
