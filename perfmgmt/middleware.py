@@ -1,11 +1,14 @@
-"""Middleware at the edge of the API: every error answered in JSON, and a body refused before
-anything reads it."""
+"""Middleware at the edge: every API error answered in JSON, a body refused before anything
+reads it, and sessions that end."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from perfmgmt.http import is_api
@@ -78,3 +81,43 @@ class ApiBodyLimitMiddleware:
             detail = "Send the body with a Content-Length header; chunked bodies are not accepted."
             return JsonResponse({"detail": detail}, status=411)
         return None
+
+
+# Keys in the session: when the person signed in and when they were last seen (epoch seconds).
+SIGNED_IN_AT = "_signed_in_at"
+LAST_SEEN_AT = "_last_seen_at"
+# Last-seen is written at most this often: a session write per request would cost a query each.
+LAST_SEEN_EVERY = 60
+
+
+class SessionTimeoutMiddleware:
+    """Sign a person out after SESSION_IDLE_SECONDS without a request, and in any case
+    SESSION_ABSOLUTE_SECONDS after they signed in.
+
+    The cookie's own age (SESSION_COOKIE_AGE) is the absolute limit too, but a cookie's expiry is
+    the browser's word; the clock kept in the session is the server's. A session without the
+    clock (made before this middleware existed) starts it now.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated and hasattr(request, "session"):
+            now = int(time.time())
+            session = request.session
+            signed_in = session.setdefault(SIGNED_IN_AT, now)
+            seen = session.setdefault(LAST_SEEN_AT, now)
+            idle = now - seen > settings.SESSION_IDLE_SECONDS
+            if idle or now - signed_in > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                if not is_api(request):
+                    messages.info(
+                        request,
+                        "You were signed out after a while without activity. Please sign in again."
+                        if idle
+                        else "Your session has ended. Please sign in again.",
+                    )
+            elif now - seen >= LAST_SEEN_EVERY:
+                session[LAST_SEEN_AT] = now
+        return self.get_response(request)

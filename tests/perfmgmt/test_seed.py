@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from metrics.models import Kpi, KpiLink, MetricValue
 from metrics.selectors import kpi_statuses
@@ -15,7 +16,7 @@ from perfmgmt.tenancy import org_scope
 def demo(django_db_setup, django_db_blocker):
     """Seed once for the module (it takes seconds) and clean up afterwards."""
     with django_db_blocker.unblock():
-        call_command("seed_demo")
+        call_command("seed_demo", force=True)  # tests run with DEBUG off
         yield Organization.objects.get(slug="acme")
         Organization.objects.all().delete()
         from django.contrib.auth import get_user_model
@@ -66,14 +67,15 @@ def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):
 @pytest.mark.django_db
 def test_every_demo_role_can_log_in(demo):
     for username in ("admin", "ceo", "cfo", "lead", "member", "viewer", "globex", "consultant"):
-        assert authenticate(username=username, password="perfmgmt-demo") is not None, username
+        user = authenticate(HttpRequest(), username=username, password="perfmgmt-demo")
+        assert user is not None, username
 
 
 @pytest.mark.django_db
 def test_seeding_again_with_if_empty_changes_nothing(demo):
     with org_scope(demo):
         before = MetricValue.objects.count()
-    call_command("seed_demo", if_empty=True)
+    call_command("seed_demo", if_empty=True, force=True)
     with org_scope(demo):
         assert MetricValue.objects.count() == before
     assert Organization.objects.count() == 2
@@ -81,7 +83,7 @@ def test_seeding_again_with_if_empty_changes_nothing(demo):
 
 @pytest.mark.django_db
 def test_the_globex_admin_gets_404_on_acme(demo, client):
-    client.login(username="globex", password="perfmgmt-demo")
+    client.login(request=HttpRequest(), username="globex", password="perfmgmt-demo")
     assert client.get("/o/acme/").status_code == 404
     assert client.get("/o/globex/").status_code == 200
 
