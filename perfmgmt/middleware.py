@@ -121,3 +121,23 @@ class SessionTimeoutMiddleware:
             elif now - seen >= LAST_SEEN_EVERY:
                 session[LAST_SEEN_AT] = now
         return self.get_response(request)
+
+
+# What a proxy adds about the original request; believed only from a named proxy.
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_HOST")
+
+
+class TrustedProxyMiddleware:
+    """Drop the X-Forwarded-* headers unless the request came from a proxy in TRUSTED_PROXY.
+
+    Django's SECURE_PROXY_SSL_HEADER believes the header from whoever sends it; this makes the
+    setting name who may send it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("REMOTE_ADDR") not in settings.TRUSTED_PROXY:
+            for header in FORWARDED_HEADERS:
+                request.META.pop(header, None)
+        return self.get_response(request)

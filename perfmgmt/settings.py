@@ -149,6 +149,8 @@ MIDDLEWARE = [
     "perfmgmt.middleware.ApiJsonErrorsMiddleware",
     # Then: an API body's size is checked before anything can read it.
     "perfmgmt.middleware.ApiBodyLimitMiddleware",
+    # Before anything asks whether the request came over HTTPS or from which address.
+    "perfmgmt.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -251,7 +253,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -280,15 +282,16 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# X-Forwarded-Proto (and, for the lockout, X-Forwarded-For) are believed only when the
-# deployment names its TLS proxy: otherwise any client could claim to have come over HTTPS.
-# TRUSTED_PROXY is the proxy's address as gunicorn sees it (compose: the caddy service).
-TRUSTED_PROXY = os.environ.get("TRUSTED_PROXY", "")
+# X-Forwarded-Proto and X-Forwarded-For are believed only from the proxies named here (their
+# addresses as gunicorn sees them, comma-separated; compose: the caddy service's fixed address).
+# From anyone else perfmgmt.middleware.TrustedProxyMiddleware drops them, so no client can claim
+# to have come over HTTPS or from another address.
+TRUSTED_PROXY = env_list("TRUSTED_PROXY", [])
 if TRUSTED_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
     AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_PROXY_TRUSTED_IPS = [TRUSTED_PROXY]
+    AXES_IPWARE_PROXY_TRUSTED_IPS = TRUSTED_PROXY
 # Content-Security-Policy: our own origin only. No inline script or style and no eval: htmx,
 # plotly and our JS and CSS come from our static files.
 CONTENT_SECURITY_POLICY = {
@@ -409,10 +412,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production serves hashed, compressed files (collectstatic builds them in the image) that
     # browsers may cache for a year; DEBUG and tests read the source files as they are.
+    # STATIC_MANIFEST=0 serves them unhashed with DEBUG off (a test server without collectstatic).
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_MANIFEST", not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
 # Owners' commentary on a month's KPIs is due this many working days before the monthly review

@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from redis.exceptions import RedisError
 
@@ -131,6 +132,8 @@ def service_form_page(
     )
 
 
+# no-store: the page shows a new secret once; no browser or proxy cache may keep a copy.
+@never_cache
 @org_view
 def api_keys(request: TenantRequest) -> HttpResponse:
     """List the organisation's keys and create one; a new secret is shown on this page once."""

@@ -20,7 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def gunicorn() -> Iterator[tuple[str, int]]:
-    app = AppServer(database_url=current_database_url())
+    # Plain HTTP on loopback: no HTTPS redirect, cookies without __Host-, no collectstatic.
+    app = AppServer(
+        database_url=current_database_url(),
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        STATIC_MANIFEST="0",
+    )
     app.start()
     yield "127.0.0.1", app.port
     app.stop()

@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
-    "SECRET_KEY": "x" * 50,
+    "SECRET_KEY": "k3y-" + "abcdefghij" * 5,  # long and varied: accepted
     "ALLOWED_HOSTS": "perfmgmt.example.com",
     "DATABASE_URL": "postgres://u:p@db.example.com:5432/perfmgmt",
 }
