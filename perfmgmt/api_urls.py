@@ -34,7 +34,13 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its start-up script as a file of its own: the CSP allows no inline
     # script.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="perfmgmt/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
     # Last: whatever else is asked of /api/ gets the JSON 404 the schema promises.
     re_path(r"", api_not_found),
 ]

@@ -293,12 +293,21 @@ if TRUSTED_PROXY:
     AXES_IPWARE_PROXY_COUNT = 1
     AXES_IPWARE_PROXY_TRUSTED_IPS = TRUSTED_PROXY
 # Content-Security-Policy: our own origin only. No inline script or style and no eval: htmx,
-# plotly and our JS and CSS come from our static files.
+# plotly and our JS and CSS come from our static files. Three <style> elements that the vendor
+# scripts (served by us) insert are allowed by the hash of their fixed content, not by
+# 'unsafe-inline': htmx's indicator rule, the empty sheet plotly fills through the CSSOM, and
+# the map styles plotly bundles. A vendor upgrade that changes one shows up as a violation in
+# the browser tests (tests/e2e/conftest.py).
+CSP_VENDOR_STYLE_HASHES = [
+    "'sha256-faU7yAF8NxuMTNEwVmBz+VcYeIoBQ2EMHW3WaVxCvnk='",  # htmx 2: .htmx-indicator
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # plotly: an empty <style>
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly: maplibre-gl's CSS
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        "style-src": ["'self'", *CSP_VENDOR_STYLE_HASHES],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
