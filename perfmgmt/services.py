@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, ApiKeyScope, Membership, Organization, Role, Team
+from perfmgmt.outbound import validate_outbound_url
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
 
@@ -173,6 +174,10 @@ def organization_settings_update(
     for name, value in fields.items():
         setattr(org, name, value)
     if slack_webhook_url:
+        try:
+            validate_outbound_url(slack_webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"slack_webhook_url": exc.messages}) from exc
         org.slack_webhook_url = slack_webhook_url
     validated_save(org, org)
     return org
