@@ -8,6 +8,11 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("settings/", views.org_settings, name="org-settings"),
     path("settings/api-keys/", views.api_keys, name="api-keys"),
     path("settings/api-keys/<uuid:key_id>/revoke/", views.api_key_revoke, name="api-key-revoke"),
+    path(
+        "settings/api-keys/<uuid:key_id>/take-over/",
+        views.api_key_take_over,
+        name="api-key-take-over",
+    ),
     path("", include("metrics.urls_cascade")),
     path("", include("objectives.urls")),
     path("", include("metrics.urls")),

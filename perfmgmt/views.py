@@ -7,11 +7,12 @@ from typing import TypeVar
 
 import redis
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -22,6 +23,7 @@ from perfmgmt.models import Organization
 from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
 from perfmgmt.services import api_key_create, organization_settings_update
 from perfmgmt.services import api_key_revoke as revoke_key
+from perfmgmt.services import api_key_take_over as take_over
 from perfmgmt.tenancy import org_view
 from perfmgmt.types import AuthenticatedRequest, TenantRequest
 from perfmgmt.validation import ensure_admin
@@ -154,10 +156,33 @@ def api_keys(request: TenantRequest) -> HttpResponse:
 
 @org_view
 def api_key_revoke(request: TenantRequest, key_id: str) -> HttpResponse:
-    key = api_key_get(org=request.org, key_id=key_id)  # before the method check: 404 first
+    """GET asks once, naming what will happen; POST revokes and says that it did."""
+    ensure_admin(request.membership, "manage API keys")
+    key = api_key_get(org=request.org, key_id=key_id)
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+        return render(request, "perfmgmt/apikey_confirm.html", {"key": key, "action": "revoke"})
     revoke_key(org=request.org, actor=request.membership, key=key)
+    messages.success(
+        request, f"The key “{key.name}” (pm_{key.prefix}_…) is revoked: requests with it fail now."
+    )
+    return redirect("api-keys", org_slug=request.org.slug)
+
+
+@org_view
+def api_key_take_over(request: TenantRequest, key_id: str) -> HttpResponse:
+    """GET asks once; POST makes the acting admin the key's owner (reviving a suspended key)."""
+    ensure_admin(request.membership, "manage API keys")
+    key = api_key_get(org=request.org, key_id=key_id)
+    if request.method != "POST":
+        return render(request, "perfmgmt/apikey_confirm.html", {"key": key, "action": "take-over"})
+    try:
+        take_over(org=request.org, actor=request.membership, key=key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"You own the key “{key.name}” now; it works as long as you are an admin here."
+        )
     return redirect("api-keys", org_slug=request.org.slug)
 
 
