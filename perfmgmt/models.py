@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_scopes import ScopedManager
 
+from perfmgmt.encryption import EncryptedTextField
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -34,8 +36,9 @@ class Organization(models.Model):
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         help_text="Hour the weekly check-in reminder goes out (organisation time zone).",
     )
-    slack_webhook_url = models.URLField(
-        max_length=500, blank=True, help_text="Slack-compatible incoming webhook for reminders."
+    # A webhook URL is a credential (whoever has it can post): encrypted at rest.
+    slack_webhook_url = EncryptedTextField(
+        blank=True, help_text="Slack-compatible incoming webhook for reminders."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

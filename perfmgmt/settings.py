@@ -6,12 +6,15 @@ with DEBUG off the production values are required and a missing one fails loudly
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 import time
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -118,6 +121,33 @@ elif not DEBUG and (reason := weak_secret_key(SECRET_KEY)):
     )
 # Old keys still accepted for sessions and reset links while a new SECRET_KEY rolls out.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
+
+def field_encryption_keys() -> list[str]:
+    """Fernet keys for secrets at rest (perfmgmt.encryption): the first encrypts, all decrypt.
+
+    Required with DEBUG off. Local runs derive one from their own SECRET_KEY."""
+    keys = env_list("FIELD_ENCRYPTION_KEYS", [])
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off. Make one with python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+        digest = hashlib.sha256(b"perfmgmt field encryption " + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key {index + 1} is not a Fernet key "
+                "(32 bytes, url-safe base64)"
+            ) from exc
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = field_encryption_keys()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")

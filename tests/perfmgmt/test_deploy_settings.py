@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings as django_settings
 
 from tests.faults.appserver import AppServer, current_database_url
@@ -23,6 +24,7 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "perfmgmt.example.com",
     "DATABASE_URL": "postgres://u:p@db.example.com:5432/perfmgmt",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 # Settings of ours the tests set; a variable of the caller's environment must not leak in.
 OURS = {
@@ -146,6 +148,7 @@ def production(transactional_db, collected_static) -> Iterator[AppServer]:
     server = AppServer(
         database_url=current_database_url(),
         SECRET_KEY=STRONG_KEY,
+        FIELD_ENCRYPTION_KEYS=",".join(django_settings.FIELD_ENCRYPTION_KEYS),
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=collected_static,
         TRUSTED_PROXY="127.0.0.1",
@@ -192,6 +195,7 @@ def test_a_client_cannot_claim_https_without_the_named_proxy(transactional_db, c
     server = AppServer(
         database_url=current_database_url(),
         SECRET_KEY=STRONG_KEY,
+        FIELD_ENCRYPTION_KEYS=",".join(django_settings.FIELD_ENCRYPTION_KEYS),
         ALLOWED_HOSTS="127.0.0.1",
         STATIC_ROOT=collected_static,
         TRUSTED_PROXY="",
