@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
 from metrics.models import Kpi, KpiLink, MetricValue
@@ -139,3 +139,12 @@ def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):
         reminders_send(org=demo, now=now)
     to_lead = [m for m in mail.outbox if m.to == ["lead@example.com"]]
     assert [m.subject for m in to_lead].count("Weekly check-in due (Acme Corp)") == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo")
+    assert not Organization.objects.exists()
+    assert not get_user_model().objects.filter(username="admin").exists()
