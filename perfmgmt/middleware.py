@@ -9,9 +9,11 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from perfmgmt.http import is_api
+from perfmgmt.twofactor import needs_code
 
 # What an API error says when Django, not the API, wrote the page.
 API_ERROR_DETAILS = {404: "Not found.", 500: "Internal server error."}
@@ -140,4 +142,26 @@ class TrustedProxyMiddleware:
         if request.META.get("REMOTE_ADDR") not in settings.TRUSTED_PROXY:
             for header in FORWARDED_HEADERS:
                 request.META.pop(header, None)
+        return self.get_response(request)
+
+
+# Paths a person who still owes a code may open: the code page, signing out, and assets.
+TWO_FACTOR_OPEN = ("/accounts/two-factor/verify/", "/accounts/logout/", "/static/", "/healthz")
+
+
+class TwoFactorMiddleware:
+    """Someone whose account has an authenticator app gives a current code before any page;
+    until then pages send them to the code page and the API answers 403."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if needs_code(request.user) and not request.path.startswith(TWO_FACTOR_OPEN):
+            if is_api(request):
+                detail = "Give your two-factor code at /accounts/two-factor/verify/ first."
+                return JsonResponse({"detail": detail}, status=403)
+            return redirect_to_login(
+                request.get_full_path(), login_url="/accounts/two-factor/verify/"
+            )
         return self.get_response(request)

@@ -40,6 +40,12 @@ class Organization(models.Model):
     slack_webhook_url = EncryptedTextField(
         blank=True, help_text="Slack-compatible incoming webhook for reminders."
     )
+    require_2fa_for_admins = models.BooleanField(
+        "Require two-factor sign-in for admins",
+        default=False,
+        help_text="Admins without an authenticator app are asked to set one up before they can "
+        "open this organisation's pages.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

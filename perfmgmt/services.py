@@ -26,6 +26,7 @@ ORG_SETTINGS_FIELDS = (
     "fiscal_year_start_month",
     "checkin_weekday",
     "checkin_hour",
+    "require_2fa_for_admins",
 )
 
 

@@ -168,6 +168,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "perfmgmt",
     "objectives",
     "metrics",
@@ -188,9 +190,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a TOTP code was given in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # Idle and absolute session timeouts, before any view acts on the signed-in user.
     "perfmgmt.middleware.SessionTimeoutMiddleware",
+    # Someone with an authenticator app gives a code before any page.
+    "perfmgmt.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "perfmgmt.tenancy.AdminScopesDisabledMiddleware",
@@ -276,6 +282,8 @@ SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30) * 60
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_MAX_HOURS", 10) * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "perfmgmt")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

@@ -24,6 +24,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", views.two_factor, name="two-factor"),
+    path("accounts/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
     path(
         "accounts/password/change/",
         auth_views.PasswordChangeView.as_view(),

@@ -14,7 +14,7 @@ from tests.perfmgmt.test_outsider_walk import acme_objects, all_routes, fill  # 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 PUBLIC_PAGES = ["/accounts/login/", "/accounts/password/reset/"]
-SIGNED_IN_PAGES = ["/", "/accounts/password/change/", "/api/docs/"]
+SIGNED_IN_PAGES = ["/", "/accounts/password/change/", "/accounts/two-factor/", "/api/docs/"]
 
 
 def test_every_page_loads_without_a_csp_violation(acme, acme_objects, page, client_for):  # noqa: F811

@@ -22,6 +22,8 @@ UNSCOPED = {
     "healthz": "reports database reachability, no tenant data",
     "accounts/login/": "authentication",
     "accounts/logout/": "authentication",
+    "accounts/two-factor/": "the signed-in person's own authenticator app only",
+    "accounts/two-factor/verify/": "checks a code against the signed-in person's own app",
     "accounts/password/change/": "changes the signed-in person's own password only",
     "accounts/password/change/done/": "a confirmation page, no data",
     "accounts/password/reset/": "asks for an email; answers the same whether it is known or not",
