@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 
 from perfmgmt import views
+from perfmgmt.oidc import SsoCallback, SsoStart
 
 org_patterns: list[URLPattern | URLResolver] = [
     path("settings/", views.org_settings, name="org-settings"),
@@ -22,7 +23,9 @@ org_patterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", views.org_picker, name="org-picker"),
     path("healthz", views.healthz, name="healthz"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("oidc/authenticate/", SsoStart.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", SsoCallback.as_view(), name="oidc_authentication_callback"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", views.two_factor, name="two-factor"),
     path("accounts/two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),

@@ -4,11 +4,12 @@ import base64
 import functools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
@@ -95,6 +96,16 @@ def _broker_state() -> str:
         logger.warning("healthz: the broker is unreachable (%s)", type(exc).__name__)
         return "unreachable"
     return "ok"
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page, offering single sign-on when the deployment has it."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["sso_failed"] = self.request.GET.get("sso") == "failed"
+        return context
 
 
 @login_required

@@ -22,6 +22,8 @@ UNSCOPED = {
     "healthz": "reports database reachability, no tenant data",
     "accounts/login/": "authentication",
     "accounts/logout/": "authentication",
+    "oidc/authenticate/": "single sign-on: sends the browser to the provider (404 when off)",
+    "oidc/callback/": "single sign-on: signs in only the account of a provider-verified email",
     "accounts/two-factor/": "the signed-in person's own authenticator app only",
     "accounts/two-factor/verify/": "checks a code against the signed-in person's own app",
     "accounts/password/change/": "changes the signed-in person's own password only",
