@@ -92,6 +92,13 @@ LAST_SEEN_AT = "_last_seen_at"
 LAST_SEEN_EVERY = 60
 
 
+def start_session_clock(sender: object, request: HttpRequest, **kwargs: object) -> None:
+    """On signing in (user_logged_in): both clocks start now, written with the new session."""
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+
+
 class SessionTimeoutMiddleware:
     """Sign a person out after SESSION_IDLE_SECONDS without a request, and in any case
     SESSION_ABSOLUTE_SECONDS after they signed in.

@@ -374,11 +374,18 @@ CSP_VENDOR_STYLE_HASHES = [
     "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # plotly: an empty <style>
     "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly: maplibre-gl's CSS
 ]
+# htmx settles a swapped element by copying its `style` attribute, empty in our templates: the
+# hash of the empty string allows `style=""` and nothing else.
+CSP_EMPTY_STYLE_ATTRIBUTE = [
+    "'unsafe-hashes'",
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'", *CSP_VENDOR_STYLE_HASHES],
+        "style-src-attr": CSP_EMPTY_STYLE_ATTRIBUTE,
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -34,6 +34,8 @@ OURS = {
     "SECURE_COOKIES",
     "STATIC_MANIFEST",
     "OUTBOUND_ALLOWED_NETWORKS",
+    # Set by the browser tests' conftest in this process; production never has it.
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
 
 

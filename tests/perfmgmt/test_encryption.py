@@ -73,13 +73,16 @@ def test_the_settings_page_never_shows_the_stored_webhook(acme, one_key, client_
 
 def test_the_migration_encrypts_values_stored_in_plain_text(acme, one_key):
     executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("perfmgmt")
     executor.migrate([("perfmgmt", "0005_apikey_owner")])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE perfmgmt_organization SET slack_webhook_url = %s WHERE id = %s",
-            [WEBHOOK, acme.org.pk],
-        )
-    executor = MigrationExecutor(connection)
-    executor.migrate([("perfmgmt", "0006_encrypt_webhook")])
-    assert stored(acme.org) != WEBHOOK
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE perfmgmt_organization SET slack_webhook_url = %s WHERE id = %s",
+                [WEBHOOK, acme.org.pk],
+            )
+        MigrationExecutor(connection).migrate([("perfmgmt", "0006_encrypt_webhook")])
+        assert stored(acme.org) != WEBHOOK
+    finally:
+        MigrationExecutor(connection).migrate(latest)  # the schema the other tests expect
     assert Organization.objects.get(pk=acme.org.pk).slack_webhook_url == WEBHOOK
