@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 
 from tests.faults.appserver import AppServer, current_database_url
 
@@ -21,15 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def gunicorn() -> Iterator[tuple[str, int]]:
-    # Plain HTTP on loopback: no HTTPS redirect, cookies without __Host-, no collectstatic.
-    app = AppServer(
-        database_url=current_database_url(),
-        # The test process's key, so the server reads the secrets the test wrote.
-        FIELD_ENCRYPTION_KEYS=",".join(settings.FIELD_ENCRYPTION_KEYS),
-        SECURE_SSL_REDIRECT="0",
-        SECURE_COOKIES="0",
-        STATIC_MANIFEST="0",
-    )
+    app = AppServer(database_url=current_database_url())
     app.start()
     yield "127.0.0.1", app.port
     app.stop()
