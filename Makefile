@@ -8,11 +8,12 @@ STAMP := $(VENV)/.installed
 # connects, so this one points nowhere.
 MYPY := DATABASE_URL=postgres://mypy@127.0.0.1:1/mypy-does-not-connect $(VENV)/bin/mypy
 
-.PHONY: run test lint format install clean
+.PHONY: run test lint format install clean lock
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.lock
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -30,6 +31,13 @@ lint: $(STAMP)
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/lint-imports
 	$(MYPY)
+
+# The image installs exactly these versions, each checked against its hash. After changing the
+# dependencies in pyproject.toml: make lock, then make install (the tests run on the same pins).
+lock: $(STAMP)
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --strip-extras --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

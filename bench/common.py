@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
 import requests
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +43,12 @@ def app_env(url: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": url,
         "DEBUG": "0",
-        "SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "SECRET_KEY": secrets.token_urlsafe(50),  # settings refuse a short key with DEBUG off
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        # Plain HTTP on loopback without collectstatic, as the fault tests' server.
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "STATIC_MANIFEST": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
         "API_THROTTLE_RATE": "1000000/minute",
         "LOG_LEVEL": "WARNING",

@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
 import psycopg2
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[1]
 ORGS = int(os.environ.get("BENCH_ORGS", "200"))
@@ -231,7 +233,10 @@ def main() -> None:
                     **os.environ,
                     "DATABASE_URL": url,
                     "DEBUG": "0",
-                    "SECRET_KEY": "bench",
+                    "SECRET_KEY": secrets.token_urlsafe(50),
+                    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                    "SECURE_SSL_REDIRECT": "0",
+                    "STATIC_MANIFEST": "0",
                     "ALLOWED_HOSTS": "testserver",
                 },
                 check=True,

@@ -56,7 +56,8 @@ WEEK_DATES = [(MONDAY - dt.timedelta(weeks=w)).isoformat() for w in range(WEEKS)
 
 def build_world(env: dict[str, str]) -> dict:
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "seed_demo", "-v0"], cwd=ROOT, env=env, check=True)
+    seed = [sys.executable, "manage.py", "seed_demo", "--force", "-v0"]  # a scratch database
+    subprocess.run(seed, cwd=ROOT, env=env, check=True)
     script = f"""
 import django, json
 django.setup()

@@ -12,7 +12,6 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-import requests
 from croniter import croniter
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -32,6 +31,7 @@ from metrics.ingestion import (
 )
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from metrics.signals import source_failing
+from perfmgmt import outbound
 from perfmgmt.models import Membership, Organization
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
@@ -95,6 +95,11 @@ def source_save(
         errors["url"] = "A JSON source needs a URL."
     if source.kind == SourceKind.CSV and not (source.url or source.csv_text):
         errors["url"] = "A CSV source needs a URL or an uploaded file."
+    if source.url and "url" not in errors:
+        try:
+            outbound.validate_outbound_url(source.url)
+        except ValidationError as exc:
+            errors["url"] = exc.messages[0]
     if errors:
         raise ValidationError(errors)
     source.organization = org
@@ -225,22 +230,22 @@ def _fetch(source: DataSource) -> bytes:
         return source.csv_text.encode()
     headers = {"Authorization": source.auth_header} if source.auth_header else {}
     try:
-        response = requests.get(
-            source.url, headers=headers, timeout=settings.SOURCE_HTTP_TIMEOUT, stream=True
+        response = outbound.request(
+            "GET",
+            source.url,
+            headers=headers,
+            timeout=settings.SOURCE_HTTP_TIMEOUT,
+            max_bytes=settings.SOURCE_MAX_BYTES,
         )
-    except requests.RequestException as exc:
-        raise TransientSourceError(f"Could not reach {source.url}: {exc}") from exc
-    with response:
-        if response.status_code >= 500:
-            raise TransientSourceError(f"{source.url} answered HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise SourceDataError(f"{source.url} answered HTTP {response.status_code}")
-        body: bytes = response.raw.read(  # urllib3's HTTPResponse (requests types raw as Any)
-            settings.SOURCE_MAX_BYTES + 1, decode_content=True
-        )
-    if len(body) > settings.SOURCE_MAX_BYTES:
-        raise SourceDataError(f"The document is larger than {settings.SOURCE_MAX_BYTES} bytes.")
-    return body
+    except outbound.OutboundUnreachable as exc:
+        raise TransientSourceError(str(exc)) from exc
+    except outbound.OutboundError as exc:  # refused address, too many redirects, too large
+        raise SourceDataError(str(exc)) from exc
+    if response.status >= 500:
+        raise TransientSourceError(f"{response.host} answered HTTP {response.status}.")
+    if response.status >= 400:
+        raise SourceDataError(f"{response.host} answered HTTP {response.status}.")
+    return response.body
 
 
 def _records(body: bytes, records_path: str) -> list[Any]:

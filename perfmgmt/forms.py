@@ -123,3 +123,14 @@ class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = list(ORG_SETTINGS_FIELDS)
+
+
+class TotpCodeForm(forms.Form):
+    token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=8,
+        help_text="Six digits; a new one every 30 seconds.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django_scopes import ScopedManager
 
+from perfmgmt.encryption import EncryptedTextField
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -34,8 +36,15 @@ class Organization(models.Model):
         choices=[(h, f"{h:02d}:00") for h in range(24)],
         help_text="Hour the weekly check-in reminder goes out (organisation time zone).",
     )
-    slack_webhook_url = models.URLField(
-        max_length=500, blank=True, help_text="Slack-compatible incoming webhook for reminders."
+    # A webhook URL is a credential (whoever has it can post): encrypted at rest.
+    slack_webhook_url = EncryptedTextField(
+        blank=True, help_text="Slack-compatible incoming webhook for reminders."
+    )
+    require_2fa_for_admins = models.BooleanField(
+        "Require two-factor sign-in for admins",
+        default=False,
+        help_text="Admins without an authenticator app are asked to set one up before they can "
+        "open this organisation's pages.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -154,6 +163,14 @@ class ApiKey(TenantModel):
     scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="created_api_keys"
+    )
+    # The admin who answers for the key: its maker until another admin takes it over. The key
+    # works only while the owner is an active admin of the organisation.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_api_keys",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

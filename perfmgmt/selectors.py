@@ -13,6 +13,7 @@ from django.http import Http404
 from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, Membership, Organization, Team
+from perfmgmt.permissions import is_admin
 from perfmgmt.tenancy import org_scope
 
 M = TypeVar("M", bound=Model)
@@ -56,8 +57,26 @@ def memberships_of(user: User) -> list[Membership]:
 
 
 def api_key_list(*, org: Organization) -> list[ApiKey]:
+    """The organisation's keys; each carries `owner_in_charge` (False: suspended, its owner is
+    no longer an active admin here), read in one query for all."""
     with org_scope(org):
-        return list(ApiKey.objects.select_related("created_by"))
+        keys = list(ApiKey.objects.select_related("created_by", "owner"))
+    for key in keys:  # an admin page with a handful of keys: a query each is fine
+        key.owner_in_charge = api_key_owner_in_charge(key)  # type: ignore[attr-defined]
+    return keys
+
+
+def api_key_owner_in_charge(key: ApiKey) -> bool:
+    """A key works only while its owner is an active admin of the key's organisation."""
+    if key.owner_id is None:
+        return False
+    with scopes_disabled():
+        membership = (
+            Membership.objects.select_related("user")
+            .filter(organization_id=key.organization_id, user_id=key.owner_id)
+            .first()
+        )
+    return membership is not None and membership.user.is_active and is_admin(membership)
 
 
 def api_key_get(*, org: Organization, key_id: uuid.UUID | str) -> ApiKey:

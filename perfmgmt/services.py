@@ -15,6 +15,8 @@ from django.utils.text import slugify
 from django_scopes import scopes_disabled
 
 from perfmgmt.models import ApiKey, ApiKeyScope, Membership, Organization, Role, Team
+from perfmgmt.outbound import validate_outbound_url
+from perfmgmt.selectors import api_key_owner_in_charge
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_admin, ensure_members, ensure_same_org, validated_save
 
@@ -24,6 +26,7 @@ ORG_SETTINGS_FIELDS = (
     "fiscal_year_start_month",
     "checkin_weekday",
     "checkin_hour",
+    "require_2fa_for_admins",
 )
 
 
@@ -114,6 +117,7 @@ def api_key_create(
         key_hash=_hash_secret(secret),
         scope=scope,
         created_by=actor.user,
+        owner=actor.user,
         expires_at=expires_at,
     )
     validated_save(org, key)
@@ -130,8 +134,27 @@ def api_key_revoke(*, org: Organization, actor: Membership, key: ApiKey) -> ApiK
     return key
 
 
+@transaction.atomic
+def api_key_take_over(*, org: Organization, actor: Membership, key: ApiKey) -> ApiKey:
+    """The acting admin becomes the key's owner: what revives a key whose owner left, was
+    deactivated or is no longer an admin, and what hands a key on before its owner goes."""
+    ensure_same_org(org, key=key, actor=actor)
+    ensure_admin(actor, "manage API keys")
+    if key.revoked_at is not None:
+        raise ValidationError("A revoked key cannot be taken over; create a new one.")
+    key.owner = actor.user
+    key.save(update_fields=["owner"])
+    return key
+
+
 class InvalidApiKey(Exception):
-    """The presented key is unknown, malformed, revoked or expired (one message for all)."""
+    """The presented key is unknown, malformed, revoked, expired or suspended."""
+
+
+SUSPENDED = (
+    "This API key is suspended: the admin who owns it has left the organisation, was "
+    "deactivated or is no longer an admin. An admin of the organisation can take it over."
+)
 
 
 def api_key_authenticate(secret: str) -> ApiKey:
@@ -152,6 +175,8 @@ def api_key_authenticate(secret: str) -> ApiKey:
         raise InvalidApiKey("This API key has been revoked.")
     if key.expires_at is not None and key.expires_at <= now:
         raise InvalidApiKey("This API key has expired.")
+    if not api_key_owner_in_charge(key):
+        raise InvalidApiKey(SUSPENDED)
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         # At most one write a minute per key: last-used is for people, not an audit log.
         with scopes_disabled():
@@ -173,6 +198,10 @@ def organization_settings_update(
     for name, value in fields.items():
         setattr(org, name, value)
     if slack_webhook_url:
+        try:
+            validate_outbound_url(slack_webhook_url)
+        except ValidationError as exc:
+            raise ValidationError({"slack_webhook_url": exc.messages}) from exc
         org.slack_webhook_url = slack_webhook_url
     validated_save(org, org)
     return org

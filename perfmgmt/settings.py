@@ -6,10 +6,15 @@ with DEBUG off the production values are required and a missing one fails loudly
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
+import secrets
+import time
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -64,8 +69,85 @@ def env_required(name: str, local_default: str) -> str:
     raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
 
 
+# Values that are public (the example file, old defaults, placeholders): never a production key.
+KNOWN_WEAK_SECRET_KEYS = {
+    "change-me",
+    "changeme",
+    "secret",
+    "insecure-local-only-key-never-use-in-production",
+}
+
+
+def weak_secret_key(value: str) -> str | None:
+    """Why `value` is unfit to sign sessions and reset links, or None when it is fit."""
+    if value.strip().lower() in KNOWN_WEAK_SECRET_KEYS or value.startswith("django-insecure"):
+        return "it is a published example value"
+    if len(value) < 50 or len(set(value)) < 5:
+        return "it is shorter than 50 characters or has fewer than 5 different ones"
+    return None
+
+
+def local_secret_key(path: Path) -> str:
+    """A random key kept under var/ for local runs, so no run uses a key printed in the code.
+
+    Created once (O_EXCL: parallel test workers agree on the first one written)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(50))
+    for _ in range(50):  # another process may be between creating and writing the file
+        value = path.read_text().strip()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise ImproperlyConfigured(f"{path} is empty; delete it to make a new local key")
+
+
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_required("SECRET_KEY", "insecure-local-only-key-never-use-in-production")
+SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = local_secret_key(VAR_DIR / "secret-key")
+elif not DEBUG and (reason := weak_secret_key(SECRET_KEY)):
+    raise ImproperlyConfigured(
+        f"SECRET_KEY is refused: {reason}. Make one with "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
+# Old keys still accepted for sessions and reset links while a new SECRET_KEY rolls out.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
+
+
+def field_encryption_keys() -> list[str]:
+    """Fernet keys for secrets at rest (perfmgmt.encryption): the first encrypts, all decrypt.
+
+    Required with DEBUG off. Local runs derive one from their own SECRET_KEY."""
+    keys = env_list("FIELD_ENCRYPTION_KEYS", [])
+    if not keys:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEYS must be set when DEBUG is off. Make one with python -c "
+                "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            )
+        digest = hashlib.sha256(b"perfmgmt field encryption " + SECRET_KEY.encode()).digest()
+        return [base64.urlsafe_b64encode(digest).decode()]
+    for index, key in enumerate(keys):
+        try:
+            Fernet(key)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"FIELD_ENCRYPTION_KEYS: key {index + 1} is not a Fernet key "
+                "(32 bytes, url-safe base64)"
+            ) from exc
+    return keys
+
+
+FIELD_ENCRYPTION_KEYS = field_encryption_keys()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is off")
@@ -84,6 +166,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "mozilla_django_oidc",
     "perfmgmt",
     "objectives",
     "metrics",
@@ -95,16 +182,27 @@ MIDDLEWARE = [
     "perfmgmt.middleware.ApiJsonErrorsMiddleware",
     # Then: an API body's size is checked before anything can read it.
     "perfmgmt.middleware.ApiBodyLimitMiddleware",
+    # Before anything asks whether the request came over HTTPS or from which address.
+    "perfmgmt.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): a TOTP code was given in this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session timeouts, before any view acts on the signed-in user.
+    "perfmgmt.middleware.SessionTimeoutMiddleware",
+    # Someone with an authenticator app gives a code before any page.
+    "perfmgmt.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "perfmgmt.tenancy.AdminScopesDisabledMiddleware",
+    # Last: turns django-axes' refusal of a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "perfmgmt.urls"
@@ -152,11 +250,73 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- sign-in ----------------------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = [
+    # First: django-axes refuses a locked-out username or address before any password check.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 12)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins (login page and admin alike) before the account, and separately the address,
+# is locked out for LOGIN_LOCKOUT_MINUTES. A failure during the lockout starts it again. An admin
+# unlocks early in the admin (Axes → Access attempts: delete the rows) or with
+# `manage.py axes_reset_username <name>` / `axes_reset_ip <address>`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours, as axes counts
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Only the last hop is believed unless a trusted proxy is named (TRUSTED_PROXY below).
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# Sessions: signed out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
+# signing in whatever happens (perfmgmt.middleware.SessionTimeoutMiddleware).
+SESSION_IDLE_SECONDS = env_int("SESSION_IDLE_MINUTES", 30) * 60
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_MAX_HOURS", 10) * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_MINUTES", 60) * 60
+# Single sign-on (OpenID Connect), on when OIDC_RP_CLIENT_ID is set: people sign in at the
+# provider and land in the existing account with the same, provider-verified, email.
+OIDC_ENABLED = bool(os.environ.get("OIDC_RP_CLIENT_ID"))
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_RP_CLIENT_ID", "")
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_RP_CLIENT_SECRET", "")
+OIDC_OP_ISSUER = os.environ.get("OIDC_OP_ISSUER", "")
+OIDC_OP_AUTHORIZATION_ENDPOINT = os.environ.get("OIDC_OP_AUTHORIZATION_ENDPOINT", "")
+OIDC_OP_TOKEN_ENDPOINT = os.environ.get("OIDC_OP_TOKEN_ENDPOINT", "")
+OIDC_OP_USER_ENDPOINT = os.environ.get("OIDC_OP_USER_ENDPOINT", "")
+OIDC_OP_JWKS_ENDPOINT = os.environ.get("OIDC_OP_JWKS_ENDPOINT", "")
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email"
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT", 10)
+OIDC_USE_PKCE = True
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
+if OIDC_ENABLED:
+    _oidc_missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_ISSUER",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
+    if _oidc_missing:
+        raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set; also set {', '.join(_oidc_missing)}")
+    AUTHENTICATION_BACKENDS.append("perfmgmt.oidc.VerifiedEmailBackend")
+# The name authenticator apps show next to the code.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "perfmgmt")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -164,7 +324,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -176,9 +336,65 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "org-picker"
 LOGOUT_REDIRECT_URL = "login"
 
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
+# --- HTTPS, headers and cookies -----------------------------------------------------------------
+# Production is HTTPS only. A test server spoken to over plain HTTP on loopback turns both off.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The load balancer's probe speaks plain HTTP to the container.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+_secure_cookies = env_bool("SECURE_COOKIES", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _secure_cookies
+# __Host-: the browser keeps the cookie only if it is Secure, for this exact host and path /.
+SESSION_COOKIE_NAME = "__Host-sessionid" if _secure_cookies else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if _secure_cookies else "csrftoken"
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600) if SECURE_SSL_REDIRECT else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# X-Forwarded-Proto and X-Forwarded-For are believed only from the proxies named here (their
+# addresses as gunicorn sees them, comma-separated; compose: the caddy service's fixed address).
+# From anyone else perfmgmt.middleware.TrustedProxyMiddleware drops them, so no client can claim
+# to have come over HTTPS or from another address.
+TRUSTED_PROXY = env_list("TRUSTED_PROXY", [])
+if TRUSTED_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = 1
+    AXES_IPWARE_PROXY_TRUSTED_IPS = TRUSTED_PROXY
+# Content-Security-Policy: our own origin only. No inline script or style and no eval: htmx,
+# plotly and our JS and CSS come from our static files. Three <style> elements that the vendor
+# scripts (served by us) insert are allowed by the hash of their fixed content, not by
+# 'unsafe-inline': htmx's indicator rule, the empty sheet plotly fills through the CSSOM, and
+# the map styles plotly bundles. A vendor upgrade that changes one shows up as a violation in
+# the browser tests (tests/e2e/conftest.py).
+CSP_VENDOR_STYLE_HASHES = [
+    "'sha256-faU7yAF8NxuMTNEwVmBz+VcYeIoBQ2EMHW3WaVxCvnk='",  # htmx 2: .htmx-indicator
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",  # plotly: an empty <style>
+    "'sha256-ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o='",  # plotly: maplibre-gl's CSS
+]
+# htmx settles a swapped element by copying its `style` attribute, empty in our templates: the
+# hash of the empty string allows `style=""` and nothing else.
+CSP_EMPTY_STYLE_ATTRIBUTE = [
+    "'unsafe-hashes'",
+    "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", *CSP_VENDOR_STYLE_HASHES],
+        "style-src-attr": CSP_EMPTY_STYLE_ATTRIBUTE,
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Values and imports can be large; the API caps its own bodies separately.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 20 * 1024 * 1024)
@@ -266,6 +482,13 @@ SOURCE_REQUEUE_AFTER = env_int("SOURCE_REQUEUE_AFTER", 180)
 # of a webhook call.
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 5)
 WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 10)
+# Outbound requests (pulls, webhooks) refuse loopback, private, link-local and metadata
+# addresses (perfmgmt.outbound). Networks named here (CIDR, comma-separated) are allowed all the
+# same: a data warehouse on the internal network. Local runs allow loopback.
+OUTBOUND_ALLOWED_NETWORKS = env_list(
+    "OUTBOUND_ALLOWED_NETWORKS", ["127.0.0.0/8", "::1/128"] if DEBUG else []
+)
+OUTBOUND_MAX_REDIRECTS = env_int("OUTBOUND_MAX_REDIRECTS", 3)
 # Hours after the check-in hour before a missing check-in is escalated to the team lead.
 CHECKIN_ESCALATION_HOURS = env_int("CHECKIN_ESCALATION_HOURS", 24)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
@@ -276,7 +499,14 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Production serves hashed, compressed files (collectstatic builds them in the image) that
+    # browsers may cache for a year; DEBUG and tests read the source files as they are.
+    # STATIC_MANIFEST=0 serves them unhashed with DEBUG off (a test server without collectstatic).
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_MANIFEST", not DEBUG)
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
 }
 # Owners' commentary on a month's KPIs is due this many working days before the monthly review
 # (the organisation's review day: PACK_REVIEW_WORKING_DAY working days into the next month).

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Concatenate, ParamSpec, TypeVar, cast
 
+from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,6 +20,7 @@ from django.http.response import HttpResponseBase
 from django_scopes import scope, scopes_disabled
 
 from perfmgmt.models import Membership, Organization
+from perfmgmt.twofactor import must_set_up
 from perfmgmt.types import TenantRequest
 
 P = ParamSpec("P")
@@ -62,6 +64,13 @@ def org_view(
         membership = membership_for(org=org, user=request.user) if org else None
         if org is None or membership is None:
             raise Http404("No such organisation.")
+        if must_set_up(org=org, membership=membership):
+            messages.info(
+                request,
+                f"{org.name} requires its admins to sign in with two factors. "
+                "Set up your authenticator app to continue.",
+            )
+            return redirect_to_login(request.get_full_path(), login_url="/accounts/two-factor/")
         tenant_request = cast(TenantRequest, request)
         tenant_request.org = org
         tenant_request.membership = membership

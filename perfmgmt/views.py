@@ -1,27 +1,48 @@
 from __future__ import annotations
 
+import base64
 import functools
 import logging
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import redis
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django_otp import login as otp_login
 from redis.exceptions import RedisError
 
-from perfmgmt.forms import ApiKeyForm, OrganizationSettingsForm, apply_service_errors
+from perfmgmt.forms import (
+    ApiKeyForm,
+    OrganizationSettingsForm,
+    TotpCodeForm,
+    apply_service_errors,
+)
+from perfmgmt.http import safe_next
 from perfmgmt.models import Organization
 from perfmgmt.selectors import api_key_get, api_key_list, memberships_of
 from perfmgmt.services import api_key_create, organization_settings_update
 from perfmgmt.services import api_key_revoke as revoke_key
+from perfmgmt.services import api_key_take_over as take_over
 from perfmgmt.tenancy import org_view
+from perfmgmt.twofactor import (
+    qr_data_uri,
+    totp_check,
+    totp_device,
+    totp_disable,
+    totp_setup_confirm,
+    totp_setup_start,
+)
 from perfmgmt.types import AuthenticatedRequest, TenantRequest
 from perfmgmt.validation import ensure_admin
 
@@ -75,6 +96,16 @@ def _broker_state() -> str:
         logger.warning("healthz: the broker is unreachable (%s)", type(exc).__name__)
         return "unreachable"
     return "ok"
+
+
+class LoginView(auth_views.LoginView):
+    """Django's sign-in page, offering single sign-on when the deployment has it."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["oidc_enabled"] = settings.OIDC_ENABLED
+        context["sso_failed"] = self.request.GET.get("sso") == "failed"
+        return context
 
 
 @login_required
@@ -131,6 +162,8 @@ def service_form_page(
     )
 
 
+# no-store: the page shows a new secret once; no browser or proxy cache may keep a copy.
+@never_cache
 @org_view
 def api_keys(request: TenantRequest) -> HttpResponse:
     """List the organisation's keys and create one; a new secret is shown on this page once."""
@@ -151,10 +184,33 @@ def api_keys(request: TenantRequest) -> HttpResponse:
 
 @org_view
 def api_key_revoke(request: TenantRequest, key_id: str) -> HttpResponse:
-    key = api_key_get(org=request.org, key_id=key_id)  # before the method check: 404 first
+    """GET asks once, naming what will happen; POST revokes and says that it did."""
+    ensure_admin(request.membership, "manage API keys")
+    key = api_key_get(org=request.org, key_id=key_id)
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+        return render(request, "perfmgmt/apikey_confirm.html", {"key": key, "action": "revoke"})
     revoke_key(org=request.org, actor=request.membership, key=key)
+    messages.success(
+        request, f"The key “{key.name}” (pm_{key.prefix}_…) is revoked: requests with it fail now."
+    )
+    return redirect("api-keys", org_slug=request.org.slug)
+
+
+@org_view
+def api_key_take_over(request: TenantRequest, key_id: str) -> HttpResponse:
+    """GET asks once; POST makes the acting admin the key's owner (reviving a suspended key)."""
+    ensure_admin(request.membership, "manage API keys")
+    key = api_key_get(org=request.org, key_id=key_id)
+    if request.method != "POST":
+        return render(request, "perfmgmt/apikey_confirm.html", {"key": key, "action": "take-over"})
+    try:
+        take_over(org=request.org, actor=request.membership, key=key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"You own the key “{key.name}” now; it works as long as you are an admin here."
+        )
     return redirect("api-keys", org_slug=request.org.slug)
 
 
@@ -180,3 +236,52 @@ def org_settings(request: TenantRequest) -> HttpResponse:
             status=status,
         ),
     )
+
+
+@never_cache  # the set-up page shows the new secret
+@login_required
+def two_factor(request: AuthenticatedRequest) -> HttpResponse:
+    """Turn two-factor sign-in on (a new secret, then a code from it) or off (a current code)."""
+    action = request.POST.get("action", "")
+    if action == "start":
+        totp_setup_start(user=request.user)
+    form = TotpCodeForm(request.POST if action in ("confirm", "disable") else None)
+    if form.is_valid():
+        try:
+            if action == "confirm":
+                otp_login(request, totp_setup_confirm(user=request.user, **form.cleaned_data))
+                messages.success(request, "Two-factor sign-in is on: you will be asked for a code.")
+            else:
+                totp_disable(user=request.user, **form.cleaned_data)
+                messages.success(request, "Two-factor sign-in is off.")
+            return redirect("two-factor")
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+    pending = totp_device(request.user, confirmed=False)
+    context = {
+        "form": form,
+        "device": totp_device(request.user),
+        "pending": pending,
+        "qr": qr_data_uri(pending) if pending else None,
+        "secret": base64.b32encode(pending.bin_key).decode() if pending else None,
+    }
+    return render(
+        request, "registration/two_factor.html", context, status=400 if form.errors else 200
+    )
+
+
+@login_required
+def two_factor_verify(request: AuthenticatedRequest) -> HttpResponse:
+    """The second step of signing in: a current code from the person's app."""
+    form = TotpCodeForm(request.POST or None)
+    next_url = safe_next(request, reverse(settings.LOGIN_REDIRECT_URL))
+    if form.is_valid():
+        try:
+            otp_login(request, totp_check(user=request.user, **form.cleaned_data))
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            return redirect(next_url)
+    context = {"form": form, "next": next_url}
+    status = 400 if form.errors else 200
+    return render(request, "registration/two_factor_verify.html", context, status=status)

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from metrics.models import DataSource, IngestionRun, Kpi
 from metrics.selectors import kpi_statuses
+from perfmgmt import outbound
 from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.periods import add_months, org_now, week_start
 from perfmgmt.permissions import can_see_packs
@@ -98,7 +99,8 @@ def _send(org: Organization, user: Any, claim: ReminderDelivery, down: set[str])
         if claim.channel == "email":
             send_mail(claim.subject, claim.body, None, [user.email])
         else:
-            requests.post(
+            outbound.request(
+                "POST",
                 org.slack_webhook_url,
                 json={"text": f"*{claim.subject}*\n{claim.body}"},
                 timeout=settings.WEBHOOK_TIMEOUT,

@@ -44,13 +44,44 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Every page a browser test visits is checked against the Content-Security-Policy: the
+# browser reports each blocked script, style, image or connection as a
+# `securitypolicyviolation` event, which this hands to the test process.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__cspViolation(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"}` +
+    ` at ${e.sourceFile || document.location.pathname}:${e.lineNumber}`);
+});
+"""
+
+
 @pytest.fixture
-def page(browser, live_server) -> Iterator[object]:
+def csp_violations() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations) -> Iterator[object]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context.expose_binding(
+        "__cspViolation",
+        lambda source, text: csp_violations.append(f"{source['page'].url}: {text}"),
+    )
+    context.add_init_script(CSP_LISTENER)
     page = context.new_page()
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if message.type == "error" and "Content Security Policy" in message.text
+            else None
+        ),
+    )
     page.set_default_timeout(15_000)
     yield page
     context.close()
+    blocked = "\n".join(dict.fromkeys(csp_violations))
+    assert not csp_violations, f"the Content-Security-Policy blocked:\n{blocked}"
 
 
 @pytest.fixture

@@ -37,8 +37,15 @@ class AppServer:
         self.env = {
             **os.environ,
             "DEBUG": "0",
-            # The test process's key, so sessions it signs in (force_login) hold here too.
+            # The test process's keys, so sessions it signs in (force_login) hold here too and
+            # the secrets it stored can be read.
             "SECRET_KEY": settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            # Plain HTTP on loopback, pages rendered without collectstatic: no HTTPS redirect,
+            # cookies without Secure/__Host-, unhashed static files.
+            "SECURE_SSL_REDIRECT": "0",
+            "SECURE_COOKIES": "0",
+            "STATIC_MANIFEST": "0",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,

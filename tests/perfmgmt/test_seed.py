@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 
 from metrics.models import Kpi, KpiLink, MetricValue
 from metrics.selectors import kpi_statuses
@@ -15,7 +16,7 @@ from perfmgmt.tenancy import org_scope
 def demo(django_db_setup, django_db_blocker):
     """Seed once for the module (it takes seconds) and clean up afterwards."""
     with django_db_blocker.unblock():
-        call_command("seed_demo")
+        call_command("seed_demo", force=True)  # tests run with DEBUG off
         yield Organization.objects.get(slug="acme")
         Organization.objects.all().delete()
         from django.contrib.auth import get_user_model
@@ -66,14 +67,15 @@ def test_the_demo_lead_has_a_checkin_to_do_and_reviews_have_history(demo):
 @pytest.mark.django_db
 def test_every_demo_role_can_log_in(demo):
     for username in ("admin", "ceo", "cfo", "lead", "member", "viewer", "globex", "consultant"):
-        assert authenticate(username=username, password="perfmgmt-demo") is not None, username
+        user = authenticate(HttpRequest(), username=username, password="perfmgmt-demo")
+        assert user is not None, username
 
 
 @pytest.mark.django_db
 def test_seeding_again_with_if_empty_changes_nothing(demo):
     with org_scope(demo):
         before = MetricValue.objects.count()
-    call_command("seed_demo", if_empty=True)
+    call_command("seed_demo", if_empty=True, force=True)
     with org_scope(demo):
         assert MetricValue.objects.count() == before
     assert Organization.objects.count() == 2
@@ -81,7 +83,7 @@ def test_seeding_again_with_if_empty_changes_nothing(demo):
 
 @pytest.mark.django_db
 def test_the_globex_admin_gets_404_on_acme(demo, client):
-    client.login(username="globex", password="perfmgmt-demo")
+    client.login(request=HttpRequest(), username="globex", password="perfmgmt-demo")
     assert client.get("/o/acme/").status_code == 404
     assert client.get("/o/globex/").status_code == 200
 
@@ -137,3 +139,13 @@ def test_the_demo_lead_gets_one_checkin_reminder_however_often_it_runs(demo):
         reminders_send(org=demo, now=now)
     to_lead = [m for m in mail.outbox if m.to == ["lead@example.com"]]
     assert [m.subject for m in to_lead].count("Weekly check-in due (Acme Corp)") == 1
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+    # Counted, not "none": the module's demo may already be in the database.
+    before = (Organization.objects.count(), get_user_model().objects.count())
+    with pytest.raises(CommandError, match="refuses to run with DEBUG off"):
+        call_command("seed_demo", if_empty=True)
+    assert (Organization.objects.count(), get_user_model().objects.count()) == before

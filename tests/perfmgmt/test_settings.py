@@ -8,13 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
     "DEBUG": "0",
-    "SECRET_KEY": "x" * 50,
+    "SECRET_KEY": "k3y-" + "abcdefghij" * 5,  # long and varied: accepted
     "ALLOWED_HOSTS": "perfmgmt.example.com",
     "DATABASE_URL": "postgres://u:p@db.example.com:5432/perfmgmt",
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 
 
@@ -42,7 +44,9 @@ def test_production_settings_load_with_every_required_value():
     assert result.stdout.split() == ["db.example.com", "True"]
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS"]
+)
 def test_production_refuses_to_start_without(missing):
     env = {k: v for k, v in PRODUCTION.items() if k != missing}
     result = load_settings(env)

@@ -8,9 +8,10 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -637,8 +638,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when the demo already exists."
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Seed even with DEBUG off (every demo password is public: never in production).",
+        )
 
-    def handle(self, *args: Any, if_empty: bool = False, **options: Any) -> None:
+    def handle(
+        self, *args: Any, if_empty: bool = False, force: bool = False, **options: Any
+    ) -> None:
+        if not settings.DEBUG and not force:
+            # The demo users' password is in the README: on a real site they are open doors.
+            raise CommandError(
+                "seed_demo refuses to run with DEBUG off: every demo user gets a published "
+                "password. Use --force only on a throwaway site."
+            )
         if Organization.objects.filter(slug="acme").exists():
             if if_empty:
                 self.stdout.write("Demo data already present; not seeding again.")
