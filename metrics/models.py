@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from objectives.models import Objective
+from perfmgmt.encryption import EncryptedTextField
 from perfmgmt.models import Organization, TenantModel
 from perfmgmt.periods import Cadence
 
@@ -254,8 +255,8 @@ class DataSource(TenantModel):
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=4, choices=SourceKind.choices)
     url = models.URLField(max_length=1000, blank=True)
-    auth_header = models.CharField(
-        max_length=1000, blank=True, help_text="Sent as the Authorization header; never shown."
+    auth_header = EncryptedTextField(
+        blank=True, help_text="Sent as the Authorization header; never shown."
     )
     csv_text = models.TextField(blank=True, help_text="An uploaded CSV file, when there is no URL.")
     records_path = models.CharField(

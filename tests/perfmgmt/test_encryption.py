@@ -86,3 +86,25 @@ def test_the_migration_encrypts_values_stored_in_plain_text(acme, one_key):
     finally:
         MigrationExecutor(connection).migrate(latest)  # the schema the other tests expect
     assert Organization.objects.get(pk=acme.org.pk).slack_webhook_url == WEBHOOK
+
+
+def test_a_data_sources_credentials_are_stored_encrypted(acme, one_key):
+    from metrics.models import DataSource
+    from perfmgmt.tenancy import org_scope
+
+    with org_scope(acme.org):
+        source = DataSource.objects.create(
+            organization=acme.org,
+            name="Warehouse",
+            kind="json",
+            url="https://warehouse.example.com/kpis.json",
+            auth_header="Token s3cret-value",
+            data_owner=acme.admin.user,
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT auth_header FROM metrics_datasource WHERE id = %s", [source.pk])
+        raw = cursor.fetchone()[0]
+    assert "s3cret" not in raw
+    assert Fernet(one_key.encode()).decrypt(raw.encode()).decode() == "Token s3cret-value"
+    with org_scope(acme.org):
+        assert DataSource.objects.get(pk=source.pk).auth_header == "Token s3cret-value"
