@@ -19,6 +19,7 @@ RUN DEBUG=0 ALLOWED_HOSTS=build DATABASE_URL=postgres://build@127.0.0.1:1/build 
        FIELD_ENCRYPTION_KEYS="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
        python manage.py collectstatic --noinput -v0 \
     && useradd --create-home perfmgmt \
+    && mkdir -p /app/var/media \
     && chown -R perfmgmt /app
 USER perfmgmt
 EXPOSE 8000
