@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from django.contrib.auth.models import User
 from django.db.models import Q
 
 from metrics.models import Kpi
@@ -21,6 +22,7 @@ from metrics.rag import Rollup, rollup
 from metrics.selectors import KpiStatus, kpi_statuses
 from objectives.models import MAX_ACTIVE_PRIORITIES, Objective, Perspective, StrategicPriority
 from perfmgmt.models import Organization
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 
 
@@ -187,6 +189,17 @@ class PriorityRow:
 @dataclass
 class Explorer:
     rows: list[tuple[Perspective, list[PriorityRow]]]
+
+
+def cascade_owners(*, org: Organization) -> list[tuple[str, str]]:
+    """(username, name) of the people who own an objective or a KPI's outcome, by name: the
+    explorer's owner filter offers them, not everyone who can sign in."""
+    with org_scope(org):
+        owners = User.objects.filter(
+            Q(owned_objectives__organization=org) | Q(owned_kpis__organization=org)
+        ).distinct()
+        people = [(user.username, display_name(user)) for user in owners]
+    return sorted(people, key=lambda person: (person[1].casefold(), person[0]))
 
 
 def _explored(

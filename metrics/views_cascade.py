@@ -8,11 +8,18 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from metrics.cascade import Filters, cascade_get, explorer_get, priority_subtree, strategy_map
+from metrics.cascade import (
+    Filters,
+    cascade_get,
+    cascade_owners,
+    explorer_get,
+    priority_subtree,
+    strategy_map,
+)
 from objectives.models import Objective, Perspective
 from objectives.selectors import priority_get
 from perfmgmt.permissions import can_manage_strategy, can_plan
-from perfmgmt.selectors import org_members, team_list
+from perfmgmt.selectors import team_list
 from perfmgmt.tenancy import org_view
 from perfmgmt.types import TenantRequest
 
@@ -35,7 +42,7 @@ def _filter_context(request: TenantRequest) -> dict:
         "filters": filters,
         "teams": teams,
         "perspectives": Perspective.choices,
-        "owners": list(org_members(request.org).values_list("username", flat=True)),
+        "owners": cascade_owners(org=request.org),
     }
 
 

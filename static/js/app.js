@@ -2,6 +2,19 @@
 (function () {
   "use strict";
 
+  /* With scripts on, a phone folds the navigation behind its Menu button (app.css). */
+  document.documentElement.classList.add("js");
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".menu-toggle");
+    if (!toggle) {
+      return;
+    }
+    var nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    nav.classList.toggle("open", open);
+  });
+
   /* A link that acts as a button (the explorer's expand/collapse keeps a real href for
      no-JS use) answers to Space as a button does, not only to Enter. */
   document.addEventListener("keydown", function (event) {
