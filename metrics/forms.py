@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
 
+from metrics.formats import fmt_value
 from metrics.ingestion import OPTIONAL_FIELDS
 from metrics.models import Confidence, DataSource, Kpi, KpiKind
+from metrics.plausibility import plausible_range
+from metrics.selectors import Reading
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
@@ -59,15 +64,67 @@ class TargetForm(forms.Form):
 
 class ValueForm(forms.Form):
     """A value of one KPI by hand: VALUE_FIELDS but the KPI (the page's) and when it was
-    measured (now); the names are the ingestion's, handed to metric_value_record as they are."""
+    measured (now); the names are the ingestion's, handed to metric_value_record as they are.
+
+    Built for one KPI: its unit on the value, its last value beside it, the period to fill
+    first as the default, and a value far outside its history held back until `confirm`."""
 
     period_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Any day in the period; the value is filed under the period's first day.",
     )
-    value = forms.FloatField()
+    value = forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}))
     confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.PRELIMINARY)
     note = forms.CharField(max_length=500, required=False)
+    # The fields handed to metric_value_record, by the ingestion's names.
+    VALUE_NAMES = ("period_date", "value", "confidence", "note")
+
+    confirm = forms.BooleanField(
+        required=False, label="Yes, this number is right", widget=forms.HiddenInput
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        kpi: Kpi,
+        history: Sequence[Reading] = (),
+        default_period: dt.date | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.kpi = kpi
+        self.range = plausible_range([r.value for r in history])
+        self.fields["value"].label = f"Value ({kpi.unit})" if kpi.unit else "Value"
+        if history:
+            last = history[0]
+            self.fields["value"].help_text = (
+                f"Last value: {fmt_value(last.value, kpi.unit)} ({last.confidence_label.lower()}) "
+                f"for the period starting {last.period_date.day} {last.period_date:%b %Y}."
+            )
+        if default_period is not None:
+            self.fields["period_date"].initial = default_period
+        if self.data.get(self.add_prefix("value")) is not None and self.range is not None:
+            # Once warned, the person can confirm: the box is shown from then on.
+            self.fields["confirm"].widget = forms.CheckboxInput()
+
+    def value_data(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.VALUE_NAMES}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        value = data.get("value")
+        if value is None or self.range is None or self.range.holds(value) or data.get("confirm"):
+            return data
+        seen = (
+            f"{fmt_value(self.range.seen_low, self.kpi.unit)}–"
+            f"{fmt_value(self.range.seen_high, self.kpi.unit)}"
+        )
+        self.add_error(
+            "value",
+            f"{fmt_value(value, self.kpi.unit, 4)} is far outside this KPI's recent values "
+            f"({seen}). Check it, then tick “Yes, this number is right” to record it.",
+        )
+        return data
 
 
 class DataSourceForm(TenantModelForm):

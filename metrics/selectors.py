@@ -127,12 +127,14 @@ def recent_values(
     return found
 
 
+def last_complete_period(cadence: str, today: dt.date) -> dt.date:
+    """The first day of the last cadence period that has ended: the one a value is due for."""
+    return cadence_period_start(cadence, today - dt.timedelta(days=cadence_length_days(cadence)))
+
+
 def _is_stale(kpi: Kpi, latest: Reading | None, today: dt.date) -> bool:
     """No value for the last completed cadence period."""
-    last_complete = cadence_period_start(
-        kpi.cadence, today - dt.timedelta(days=cadence_length_days(kpi.cadence))
-    )
-    return latest is None or latest.period_date < last_complete
+    return latest is None or latest.period_date < last_complete_period(kpi.cadence, today)
 
 
 def _target_for(targets: Sequence[Target], day: dt.date) -> Target | None:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from metrics import services
+from metrics.formats import fmt_value
 from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
-from metrics.models import Kpi
+from metrics.models import Kpi, MetricValue
 from metrics.selectors import kpi_detail as kpi_detail_get
-from metrics.selectors import kpi_get, kpi_pinned, kpi_values
+from metrics.selectors import kpi_get, kpi_pinned, kpi_values, last_complete_period, recent_values
+from perfmgmt.periods import org_today
 from perfmgmt.permissions import can_edit_kpi, can_plan, can_record_value, can_set_target
 from perfmgmt.tenancy import org_view
 from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
-from perfmgmt.views import service_form_page
+from perfmgmt.views import form_submit, service_form_page
 
 
 def _kpi_url(request: TenantRequest, kpi: Kpi) -> str:
@@ -26,6 +29,7 @@ def _kpi_url(request: TenantRequest, kpi: Kpi) -> str:
 
 
 VALUES_PER_PAGE = 20
+HISTORY = 12  # values the record form judges a new one against
 
 
 @org_view
@@ -118,20 +122,40 @@ def target_set(request: TenantRequest, kpi_id: str) -> HttpResponse:
 def value_record(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     ensure_allowed(can_record_value(request.membership, kpi))
-    form = ValueForm(request.POST or None)
+    history = recent_values(org=request.org, kpi_ids=[kpi.pk], per_kpi=HISTORY)[kpi.pk]
+    form = ValueForm(
+        request.POST or None,
+        kpi=kpi,
+        history=history,
+        default_period=last_complete_period(kpi.cadence, org_today(request.org)),
+    )
 
-    def save(f: ValueForm) -> object:
+    def save(f: ValueForm) -> MetricValue:
         try:
             return metric_value_record(
-                org=request.org, actor=request.membership, kpi=kpi, **f.cleaned_data
+                org=request.org, actor=request.membership, kpi=kpi, **f.value_data()
             )
         except (BatchRejected, IngestionBusy) as exc:
             raise exc.as_validation_error() from exc
 
-    return service_form_page(
+    def saved(value: MetricValue) -> HttpResponse:
+        messages.success(
+            request,
+            f"Recorded {fmt_value(value.value, kpi.unit, 4)} for the "
+            f"{kpi.get_cadence_display().lower()} period starting "
+            f"{value.period_date.day} {value.period_date:%b %Y}.",
+        )
+        return redirect(_kpi_url(request, kpi))
+
+    return form_submit(
         request,
         form,
-        title=f"Record a value: {kpi.name}",
-        save=save,
-        success_url=_kpi_url(request, kpi),
+        save,
+        on_success=saved,
+        page=lambda form, status: render(
+            request,
+            "perfmgmt/form_page.html",
+            {"form": form, "title": f"Record a value: {kpi.name}", "submit": "Record value"},
+            status=status,
+        ),
     )

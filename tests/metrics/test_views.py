@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from metrics.api import ValueInSchema
 from metrics.forms import ValueForm
 from metrics.ingestion import VALUE_FIELDS
@@ -89,5 +91,67 @@ def test_a_kpi_edit_keeps_the_key_unique(acme, acme_cascade, client_for):
 
 
 def test_the_value_form_and_the_api_schema_name_the_ingestions_value_fields():
-    assert set(ValueForm.base_fields) <= set(VALUE_FIELDS)
+    # What the form hands to ingestion carries the ingestion's names; its one other field is
+    # the form's own: the confirmation of a value far outside the history.
+    assert set(ValueForm.VALUE_NAMES) <= set(VALUE_FIELDS)
+    assert set(ValueForm.base_fields) - set(ValueForm.VALUE_NAMES) == {"confirm"}
     assert tuple(ValueInSchema().fields) == VALUE_FIELDS
+
+
+@pytest.fixture
+def steady_history(acme, acme_cascade):
+    """A year of monthly values around 12 meetings."""
+    import datetime as dt
+
+    from metrics.models import MetricValue
+    from perfmgmt.tenancy import org_scope
+
+    kpi = acme_cascade.kpi
+    kpi.unit = "meetings"
+    kpi.save()
+    with org_scope(acme.org):
+        MetricValue.objects.filter(kpi=kpi).delete()
+        for month, value in enumerate([11, 12, 13, 12, 11, 12, 14, 12, 13, 12, 11, 12], start=1):
+            MetricValue.objects.create(
+                organization=acme.org,
+                kpi=kpi,
+                period_date=dt.date(2025, month, 1),
+                value=value,
+                confidence="reconciled",
+            )
+    return kpi
+
+
+def test_the_value_form_shows_the_unit_the_last_value_and_a_default_period(
+    acme, steady_history, client_for
+):
+    page = client_for(acme.lead).get(f"/o/acme/kpis/{steady_history.pk}/values/new/")
+    html = page.content.decode()
+    assert "Value (meetings)" in html
+    assert "Last value: 12 meetings (reconciled) for the period starting 1 Dec 2025." in html
+    assert 'name="period_date" value="' in html
+    assert "Record value" in html
+
+
+def test_a_value_far_outside_the_history_is_held_until_confirmed(acme, steady_history, client_for):
+    from metrics.models import MetricValue
+    from perfmgmt.tenancy import org_scope
+
+    client = client_for(acme.lead)
+    url = f"/o/acme/kpis/{steady_history.pk}/values/new/"
+    data = {"period_date": "2026-01-15", "value": "30.95", "confidence": "preliminary"}
+    held = client.post(url, data)
+    assert held.status_code == 400
+    message = (
+        "30.95 meetings is far outside this KPI&#x27;s recent values (11 meetings–14 meetings)"
+    )
+    assert message in held.content.decode()
+    assert 'type="checkbox" name="confirm"' in held.content.decode()
+    with org_scope(acme.org):
+        assert not MetricValue.objects.filter(kpi=steady_history, value=30.95).exists()
+    done = client.post(url, {**data, "confirm": "on"}, follow=True)
+    assert "Recorded 30.95 meetings for the monthly period starting 1 Jan 2026." in (
+        done.content.decode()
+    )
+    usual = client.post(url, {**data, "period_date": "2026-02-03", "value": "13"})
+    assert usual.status_code == 302  # an ordinary number needs no confirmation
