@@ -224,6 +224,7 @@ def _meeting_context(request: TenantRequest, meeting: ReviewMeeting, **forms) ->
         **meeting_detail(org=request.org, meeting=meeting),
         "can_run": can_run_review(request.membership, meeting.kind, meeting.team),
         "attention": {kind.value: kind.label for kind in Kind},
+        "today": org_today(request.org),
         "notes_form": forms.get("notes_form") or NotesForm(initial={"notes": meeting.notes}),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "action_form": forms.get("action_form") or ActionForm(org=request.org),

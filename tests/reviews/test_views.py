@@ -263,3 +263,22 @@ def test_the_checkin_starts_from_last_weeks_answer(acme, running, client_for):
     page = client_for(acme.lead).get("/o/acme/checkins/").content.decode()
     assert f'value="at_risk" required id="id_{running.pk}-status_1" checked>' in page
     assert f'name="{running.pk}-progress" value="40"' in page
+
+
+def test_an_overdue_action_reads_overdue_on_the_review_page_as_in_what_i_owe(acme, client_for):
+    meeting = services.meeting_create(
+        org=acme.org, actor=acme.executive, kind="monthly", held_on=dt.date(2026, 10, 7)
+    )
+    services.action_create(
+        org=acme.org,
+        actor=acme.executive,
+        meeting=meeting,
+        title="Call the churned logos",
+        owner=acme.lead.user,
+        due_date=dt.date(2026, 10, 15),
+    )
+    page = client_for(acme.executive).get(f"/o/acme/reviews/{meeting.pk}/").content.decode()
+    row = page[page.index("Call the churned logos") :][:400]
+    assert "15 Oct 2026" in row and "Overdue" in row and ">Open<" not in row
+    owe = client_for(acme.lead).get("/o/acme/owe/").content.decode()
+    assert "15 Oct 2026" in owe and "overdue" in owe
