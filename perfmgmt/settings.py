@@ -572,6 +572,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The Balanced-Scorecard perspectives are one choice set wherever an endpoint names them.
+    "ENUM_NAME_OVERRIDES": {"PerspectiveEnum": "objectives.models.Perspective"},
 }
 
 LOGGING = {

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.ingestion import RawValue, values_ingest
-from metrics.models import Kpi, Source
+from metrics.models import Kpi, Source, Target
+from metrics.rag import default_thresholds
 from metrics.services import kpi_create, kpi_update, target_set
 from objectives.models import Objective, Perspective
 from objectives.services import objective_create, priority_create
@@ -626,6 +627,24 @@ def _history_dates(cadence: str, today: dt.date, years: int = 2) -> list[dt.date
     return dates[::-1]
 
 
+def _as_measured(spec: KpiSpec, value: float) -> float:
+    """Counts are whole numbers; everything else keeps the precision its unit is read at."""
+    if not spec.unit:
+        return float(max(0, round(value)))
+    return round(value, 2 if abs(value) < 100 else 1)
+
+
+def _round_target(value: float, spec: KpiSpec) -> float:
+    """A target as a planner writes it: whole counts, round figures."""
+    size = abs(value)
+    if not spec.unit or size >= 10:
+        step = 5 if size >= 100 else 1
+        if size >= 1000:
+            step = 10 ** (len(str(int(size))) - 2)
+        return float(max(step if not spec.unit else 1, round(value / step) * step))
+    return round(value, 1) if size >= 1 else round(value, 2)
+
+
 def _trend(spec: KpiSpec, fraction: float) -> float:
     """The underlying value at `fraction` (0 = two years ago, 1 = now) of the history."""
     return spec.start * (1 + spec.growth * fraction)
@@ -771,7 +790,10 @@ class Command(BaseCommand):
                     confidence = "estimate"
                 rows.append(
                     RawValue(
-                        kpi=spec.key, period_date=day, value=round(value, 2), confidence=confidence
+                        kpi=spec.key,
+                        period_date=day,
+                        value=_as_measured(spec, value),
+                        confidence=confidence,
                     )
                 )
         # A few KPIs went quiet: the demo shows staleness.
@@ -782,24 +804,46 @@ class Command(BaseCommand):
             if not (row.kpi in quiet and row.period_date > today - dt.timedelta(days=75))
         ]
         values_ingest(org=org, rows=rows, source=Source.IMPORT)
-        # Quarterly targets for the history, this quarter and the next.
+        # Quarterly targets, in round numbers: the past quarters' imported as history (as a
+        # company moving its plans into perfmgmt would), this quarter's and the next set by
+        # finance through the service, so their audit trail starts here.
         quarter = fiscal_quarter(span_start, org.fiscal_year_start_month)
+        current = fiscal_quarter(today, org.fiscal_year_start_month)
         horizon = fiscal_quarter(today + dt.timedelta(days=92), org.fiscal_year_start_month)
+        history: list[Target] = []
         while quarter.start <= horizon.start:
             middle = quarter.start + (quarter.end - quarter.start) / 2
             fraction = (middle - span_start).days / 730
             for spec in KPIS:
+                value = _round_target(_trend(spec, fraction) * spec.target_factor, spec)
+                green, amber = default_thresholds(value, spec.direction)
+                if quarter.start < current.start:
+                    history.append(
+                        Target(
+                            organization=org,
+                            kpi=kpis[spec.key],
+                            period_start=quarter.start,
+                            period_end=quarter.end,
+                            value=value,
+                            green_threshold=green,
+                            amber_threshold=_round_target(amber, spec),
+                        )
+                    )
+                    continue
                 target_set(
                     org=org,
                     actor=actor,
                     kpi=kpis[spec.key],
                     period_start=quarter.start,
                     period_end=quarter.end,
-                    value=round(_trend(spec, fraction) * spec.target_factor, 2),
+                    value=value,
+                    amber_threshold=_round_target(amber, spec),
                 )
             quarter = fiscal_quarter(
                 quarter.end + dt.timedelta(days=1), org.fiscal_year_start_month
             )
+        with org_scope(org):
+            Target.objects.bulk_create(history)
 
     def _seed_reviews(
         self,
