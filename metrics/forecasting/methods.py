@@ -1,0 +1,232 @@
+"""The candidate forecasting methods, each giving a mean path and its standard deviation.
+
+Baselines (naive, seasonal naive, drift) are a few lines of numpy with the textbook interval
+formulas (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 5.5); the models
+are statsmodels' `ETSModel` (exact prediction variances for additive errors) and `ThetaModel`.
+A fit that warns (no convergence, overflow) or yields a non-finite number raises `ModelFailed`,
+and the caller drops that candidate instead of drawing what it produced.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+from django.db import models
+from statsmodels.tools.sm_exceptions import ConvergenceWarning  # type: ignore[import-untyped]
+from statsmodels.tsa.exponential_smoothing.ets import ETSModel  # type: ignore[import-untyped]
+from statsmodels.tsa.forecasting.theta import ThetaModel  # type: ignore[import-untyped]
+
+Z95 = 1.959963984540054
+
+
+class Method(models.TextChoices):
+    NONE = "none", "No forecast (too little history)"
+    NAIVE = "naive", "Naive (last value)"
+    SEASONAL_NAIVE = "seasonal_naive", "Seasonal naive (same period last year)"
+    DRIFT = "drift", "Drift (the line from first to last value)"
+    SES = "ses", "Exponential smoothing, ETS(A,N,N)"
+    DAMPED_ETS = "damped_ets", "Damped-trend exponential smoothing, ETS(A,Ad,N)"
+    SEASONAL_ETS = "seasonal_ets", "Seasonal damped-trend exponential smoothing, ETS(A,Ad,A)"
+    THETA = "theta", "Theta method"
+    COMBINED = "combined", "Average of damped ETS, Theta and exponential smoothing"
+
+
+class Path(NamedTuple):
+    mean: np.ndarray
+    sd: np.ndarray
+
+
+class ModelFailed(Exception):
+    """The fit did not converge or produced something that is not a finite number."""
+
+
+@contextmanager
+def _guarded(method: str) -> Iterator[None]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as exc:
+            raise ModelFailed(f"{method}: {exc}") from exc
+    for warning in caught:
+        if issubclass(warning.category, ConvergenceWarning | RuntimeWarning):
+            raise ModelFailed(f"{method}: {warning.message}")
+
+
+def _finite(method: str, *arrays: np.ndarray) -> None:
+    for array in arrays:
+        if not np.all(np.isfinite(array)):
+            raise ModelFailed(f"{method}: non-finite output")
+
+
+def _steps(h: int) -> np.ndarray:
+    return np.arange(1, h + 1, dtype=float)
+
+
+def _rms(residuals: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(residuals**2))) if residuals.size else 0.0
+
+
+# --- baselines -------------------------------------------------------------------------------
+
+
+def naive(y: np.ndarray, h: int, m: int = 1) -> Path:
+    sigma = _rms(np.diff(y))
+    return Path(np.full(h, y[-1]), sigma * np.sqrt(_steps(h)))
+
+
+def seasonal_naive(y: np.ndarray, h: int, m: int) -> Path:
+    if y.shape[0] <= m:
+        return naive(y, h)
+    index = np.arange(h)
+    mean = y[-m + index % m]
+    sigma = _rms(y[m:] - y[:-m])
+    return Path(mean, sigma * np.sqrt(index // m + 1.0))
+
+
+def drift(y: np.ndarray, h: int, m: int = 1) -> Path:
+    n = y.shape[0]
+    slope = (y[-1] - y[0]) / (n - 1) if n > 1 else 0.0
+    steps = _steps(h)
+    residuals = np.diff(y) - slope
+    sigma = float(np.sqrt(np.sum(residuals**2) / max(n - 2, 1))) if n > 2 else 0.0
+    return Path(y[-1] + slope * steps, sigma * np.sqrt(steps * (1 + steps / max(n - 1, 1))))
+
+
+# --- statsmodels models ----------------------------------------------------------------------
+
+
+def _ets_model(y: np.ndarray, method: str, m: int) -> Any:
+    options: dict[str, Any] = {"error": "add"}
+    if method in (Method.DAMPED_ETS, Method.SEASONAL_ETS):
+        options.update(trend="add", damped_trend=True)
+    if method == Method.SEASONAL_ETS:
+        # The heuristic start needs two full seasons and spares estimating m initial states.
+        options.update(seasonal="add", seasonal_periods=m, initialization_method="heuristic")
+    # A pandas endog: ETSModel's prediction results read an index off it.
+    return ETSModel(pd.Series(y), **options)
+
+
+def _ets_fit(y: np.ndarray, method: str, m: int) -> Any:
+    with _guarded(method):
+        result = _ets_model(y, method, m).fit(disp=False, maxiter=200)
+    if not result.mle_retvals.get("converged", False):
+        raise ModelFailed(f"{method}: the likelihood did not converge")
+    return result
+
+
+def _ets_path(result: Any, n: int, h: int, method: str) -> Path:
+    with _guarded(method):
+        mean = np.asarray(result.forecast(h), dtype=float)
+        variance = np.asarray(
+            result.get_prediction(start=n, end=n + h - 1).forecast_variance, dtype=float
+        )
+    _finite(method, mean, variance)
+    return Path(mean, np.sqrt(np.maximum(variance, 0.0)))
+
+
+def _ets(method: str) -> Callable[[np.ndarray, int, int], Path]:
+    def forecast(y: np.ndarray, h: int, m: int) -> Path:
+        return _ets_path(_ets_fit(y, method, m), y.shape[0], h, method)
+
+    return forecast
+
+
+def _ets_backtest(method: str) -> Callable[[np.ndarray, Sequence[int], int, int], list[np.ndarray]]:
+    def backtest(y: np.ndarray, origins: Sequence[int], h: int, m: int) -> list[np.ndarray]:
+        """Parameters estimated once, on the data before the first origin (so no origin sees
+        its own future), then only re-smoothed up to each later origin: a fraction of the cost
+        of a fit per origin, with the same honesty about what was known when."""
+        first = _ets_fit(y[: origins[0]], method, m)
+        paths = [np.asarray(first.forecast(h), dtype=float)]
+        for origin in origins[1:]:
+            with _guarded(method):
+                smoothed = _ets_model(y[:origin], method, m).smooth(first.params)
+                paths.append(np.asarray(smoothed.forecast(h), dtype=float))
+        _finite(method, *paths)
+        return paths
+
+    return backtest
+
+
+def theta(y: np.ndarray, h: int, m: int) -> Path:
+    # Deseasonalising needs two full seasons (a classical decomposition); ThetaModel then tests
+    # whether the seasonality is there before removing it.
+    seasonal = m > 1 and y.shape[0] >= 2 * m
+    with _guarded(Method.THETA):
+        result = ThetaModel(pd.Series(y), period=m if seasonal else 1, deseasonalize=seasonal).fit()
+        mean = np.asarray(result.forecast(h), dtype=float)
+        bounds = result.prediction_intervals(h, alpha=0.05)
+        sd = (np.asarray(bounds["upper"]) - np.asarray(bounds["lower"])) / (2 * Z95)
+    _finite(Method.THETA, mean, sd)
+    return Path(mean, np.abs(sd))
+
+
+Forecaster = Callable[[np.ndarray, int, int], Path]
+Backtester = Callable[[np.ndarray, Sequence[int], int, int], list[np.ndarray]]
+
+FORECASTERS: dict[str, Forecaster] = {
+    Method.NAIVE: naive,
+    Method.SEASONAL_NAIVE: seasonal_naive,
+    Method.DRIFT: drift,
+    Method.SES: _ets(Method.SES),
+    Method.DAMPED_ETS: _ets(Method.DAMPED_ETS),
+    Method.SEASONAL_ETS: _ets(Method.SEASONAL_ETS),
+    Method.THETA: theta,
+}
+# The parts of the combination, each a strong single method on public series (M3/M4): their
+# average is steadier than any one of them, and costs nothing extra once they are computed.
+COMBINED_PARTS: tuple[str, ...] = (Method.DAMPED_ETS, Method.THETA, Method.SES)
+# Once two seasons are known, seasonal ETS takes the place of the non-seasonal smoothing.
+COMBINED_SEASONAL_PARTS: tuple[str, ...] = (Method.DAMPED_ETS, Method.THETA, Method.SEASONAL_ETS)
+
+
+def combined_parts(n: int, m: int) -> tuple[str, ...]:
+    return COMBINED_SEASONAL_PARTS if m > 1 and n >= 2 * m else COMBINED_PARTS
+
+
+BASELINES = (Method.NAIVE, Method.SEASONAL_NAIVE, Method.DRIFT)
+
+
+def _unit(y: np.ndarray) -> float:
+    """A scale to fit the models on: optimisers converge on numbers near one, whether the KPI
+    counts euros in millions or a rate in thousandths (the methods are scale-equivariant)."""
+    size = float(np.mean(np.abs(y))) if y.size else 0.0
+    return size if size > 1e-12 else 1.0
+
+
+def backtest(
+    method: str, y: np.ndarray, origins: Sequence[int], h: int, m: int
+) -> list[np.ndarray]:
+    """The mean forecast of `h` steps from each origin, fitting only on what precedes it."""
+    if method in BASELINES:
+        forecaster = FORECASTERS[method]
+        return [forecaster(y[:origin], h, m).mean for origin in origins]
+    unit = _unit(y[: origins[0]])
+    if method in (Method.SES, Method.DAMPED_ETS, Method.SEASONAL_ETS):
+        return [path * unit for path in _ets_backtest(method)(y / unit, origins, h, m)]
+    forecaster = FORECASTERS[method]
+    return [forecaster(y[:origin] / unit, h, m).mean * unit for origin in origins]
+
+
+def forecast(
+    method: str, y: np.ndarray, h: int, m: int, *, parts: tuple[str, ...] | None = None
+) -> Path:
+    """The method fitted on all of `y`, `h` steps ahead (the combination averages its parts,
+    by default those for the length of `y`, and its standard deviation is their average: no
+    credit for diversification it may lack)."""
+    if method in BASELINES:
+        return FORECASTERS[method](y, h, m)
+    unit = _unit(y)
+    if method == Method.COMBINED:
+        paths = [FORECASTERS[part](y / unit, h, m) for part in parts or combined_parts(len(y), m)]
+        mean = np.mean([p.mean for p in paths], axis=0)
+        sd = np.mean([p.sd for p in paths], axis=0)
+    else:
+        mean, sd = FORECASTERS[method](y / unit, h, m)
+    return Path(mean * unit, sd * unit)
