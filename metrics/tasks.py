@@ -106,7 +106,8 @@ def kpi_forecast_task(org_id: int, kpi_id: str) -> str:
     """Recompute one KPI's forecast (a no-op when its values have not changed since)."""
     org = Organization.objects.get(pk=org_id)
     try:
-        forecast = kpi_forecast_refresh(org=org, kpi_id=kpi_id)
+        with org_scope(org):
+            forecast = kpi_forecast_refresh(org=org, kpi_id=kpi_id)
     except Http404:
         return "gone"  # the KPI was deleted after the recompute was scheduled
     return f"v{forecast.version} {forecast.method}"
@@ -115,7 +116,9 @@ def kpi_forecast_task(org_id: int, kpi_id: str) -> str:
 @shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
 def org_links_task(org_id: int) -> int:
     """Recompute the lead→lag evidence of every declared link of the organisation."""
-    return len(org_links_refresh(org=Organization.objects.get(pk=org_id)))
+    org = Organization.objects.get(pk=org_id)
+    with org_scope(org):
+        return len(org_links_refresh(org=org))
 
 
 @shared_task

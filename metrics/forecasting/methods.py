@@ -154,17 +154,51 @@ def _ets_backtest(method: str) -> Callable[[np.ndarray, Sequence[int], int, int]
     return backtest
 
 
-def theta(y: np.ndarray, h: int, m: int) -> Path:
+def _theta_fit(y: np.ndarray, m: int) -> Any:
     # Deseasonalising needs two full seasons (a classical decomposition); ThetaModel then tests
     # whether the seasonality is there before removing it.
     seasonal = m > 1 and y.shape[0] >= 2 * m
     with _guarded(Method.THETA):
-        result = ThetaModel(pd.Series(y), period=m if seasonal else 1, deseasonalize=seasonal).fit()
+        return ThetaModel(pd.Series(y), period=m if seasonal else 1, deseasonalize=seasonal).fit()
+
+
+def _theta_mean(result: Any, h: int) -> np.ndarray:
+    with _guarded(Method.THETA):
         mean = np.asarray(result.forecast(h), dtype=float)
-        bounds = result.prediction_intervals(h, alpha=0.05)
-        sd = (np.asarray(bounds["upper"]) - np.asarray(bounds["lower"])) / (2 * Z95)
-    _finite(Method.THETA, mean, sd)
-    return Path(mean, np.abs(sd))
+    _finite(Method.THETA, mean)
+    return mean
+
+
+_MA_GRID = np.linspace(-0.99, 0.99, 199)
+
+
+def _arima011_variance(y: np.ndarray) -> float:
+    """Innovation variance of an ARIMA(0,1,1) with drift, the model behind the Theta method's
+    intervals. ThetaModel's own `sigma2` fits it by maximum likelihood (a SARIMAX fit, about
+    ten times the cost of the whole Theta fit); this is its conditional-sum-of-squares
+    reading, over a grid of MA coefficients at once."""
+    changes = np.diff(y)
+    if changes.size < 2:
+        return 0.0
+    changes = changes - changes.mean()
+    errors = np.zeros_like(_MA_GRID)
+    total = np.zeros_like(_MA_GRID)
+    for change in changes:
+        errors = change - _MA_GRID * errors
+        total += errors**2
+    return float(total.min() / changes.size)
+
+
+def theta(y: np.ndarray, h: int, m: int) -> Path:
+    result = _theta_fit(y, m)
+    mean = _theta_mean(result, h)
+    alpha = float(result.params.iloc[1])
+    sigma2 = _arima011_variance(y)
+    # ThetaModel.prediction_intervals' variance of the h-step forecast, with that sigma2.
+    variance = (1 + np.arange(h) * (1 + (alpha - 1) ** 2)) * sigma2
+    sd = np.sqrt(variance)
+    _finite(Method.THETA, sd)
+    return Path(mean, sd)
 
 
 Forecaster = Callable[[np.ndarray, int, int], Path]
@@ -210,8 +244,8 @@ def backtest(
     unit = _unit(y[: origins[0]])
     if method in (Method.SES, Method.DAMPED_ETS, Method.SEASONAL_ETS):
         return [path * unit for path in _ets_backtest(method)(y / unit, origins, h, m)]
-    forecaster = FORECASTERS[method]
-    return [forecaster(y[:origin] / unit, h, m).mean * unit for origin in origins]
+    # Theta: only the means are judged, so no variance is computed.
+    return [_theta_mean(_theta_fit(y[:origin] / unit, m), h) * unit for origin in origins]
 
 
 def forecast(

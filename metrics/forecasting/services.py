@@ -60,7 +60,8 @@ def _forecast_store(*, org: Organization, kpi: Kpi, history: Values) -> Forecast
         if latest is not None and latest.inputs_digest == digest:
             return latest
         forecast = _forecast_create(org, kpi, result, digest, (latest.version if latest else 0) + 1)
-        forecast_accuracy_record(org=org, kpi=kpi)
+        if latest is not None:  # a first forecast has nothing before it to score
+            forecast_accuracy_record(org=org, kpi=kpi)
     return forecast
 
 
