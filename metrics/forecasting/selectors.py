@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from metrics.forecasting.leadlag import KpiSeries, LeadSuggestion, LinkTest, lead_candidates
 from metrics.forecasting.outlook import TargetOutlook, target_outlook
@@ -182,3 +183,31 @@ def kpi_lead_suggestions(*, org: Organization, kpi: Kpi) -> list[LeadSuggestion]
     for lead_id in declared_ids:
         declared.setdefault(lead_id, LinkTest(LinkVerdict.NOT_SUPPORTED, kpi.cadence, 0))
     return lead_candidates(target, series, declared=declared)
+
+
+@dataclass(frozen=True)
+class KpiForesight:
+    """What the KPI page's forecast panel shows (templates/metrics/partials/forecast_panel.html)."""
+
+    forecast: Forecast | None
+    accuracy: list[ForecastAccuracy]
+    outlook: TargetOutlook | None
+    evidence: list[LinkEvidence]  # of the links into this KPI (its leads) and out of it
+    chart: dict
+
+
+def kpi_foresight(*, org: Organization, kpi: Kpi) -> KpiForesight:
+    """The forecast panel of one KPI in a fixed number of queries."""
+    with org_scope(org):
+        evidence = list(
+            LinkEvidence.objects.filter(Q(link__lag=kpi) | Q(link__lead=kpi))
+            .select_related("link__lead", "link__lag")
+            .order_by("link__lead__name")
+        )
+    return KpiForesight(
+        forecast=kpi_forecast_latest(org=org, kpi=kpi),
+        accuracy=kpi_forecast_accuracy(org=org, kpi=kpi),
+        outlook=kpi_target_outlook(org=org, kpi=kpi),
+        evidence=evidence,
+        chart=kpi_forecast_chart(org=org, kpi=kpi),
+    )

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from django.core.cache import cache
 from django.http import Http404
+from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
 from metrics.forecasting.outlook import Outlook
@@ -16,6 +17,7 @@ from metrics.forecasting.selectors import (
     kpi_forecast_accuracy,
     kpi_forecast_chart,
     kpi_forecast_latest,
+    kpi_foresight,
     kpi_lead_suggestions,
     kpi_target_outlook,
     link_evidence_list,
@@ -303,3 +305,38 @@ def test_values_arriving_in_a_burst_schedule_one_recompute_per_kpi(
 
     assert (first, second, len(callbacks)) == (1, 0, 1)
     cache.delete(f"forecast-due:{acme.org.pk}:{revenue.pk}")
+
+
+# --- the panel -------------------------------------------------------------------------------
+
+
+def test_the_panel_shows_method_band_outlook_track_record_and_evidence(acme, linked):
+    true, _ = linked
+    bookings = true.lag
+    TargetFactory(kpi=bookings, period_start=dt.date(2026, 1, 1), period_end=dt.date(2026, 3, 31))
+    kpi_forecast_refresh(org=acme.org, kpi_id=bookings.pk)
+    fill(bookings, [140.0], start=dt.date(2026, 1, 1))
+    kpi_forecast_refresh(org=acme.org, kpi_id=bookings.pk)
+    org_links_refresh(org=acme.org)
+
+    foresight = kpi_foresight(org=acme.org, kpi=bookings)
+    html = render_to_string(
+        "metrics/partials/forecast_panel.html", {"foresight": foresight, "kpi": bookings}
+    )
+
+    assert foresight.forecast.version == 2 and len(foresight.accuracy) == 1
+    assert "chosen on this KPI's own record" in html and 'id="kpi-forecast-data"' in html
+    assert "Track record of past forecasts" in html
+    assert "Supported by the data" in html and "Not supported by the data" in html
+    assert "nan" not in html.lower()
+
+
+def test_the_panel_of_a_kpi_without_forecast_says_when_one_comes(acme):
+    kpi = KpiFactory(organization=acme.org)
+
+    html = render_to_string(
+        "metrics/partials/forecast_panel.html",
+        {"foresight": kpi_foresight(org=acme.org, kpi=kpi), "kpi": kpi},
+    )
+
+    assert "No forecast yet" in html
