@@ -193,7 +193,12 @@ def prepared(lead: KpiSeries, lag: KpiSeries) -> tuple[np.ndarray, np.ndarray, s
         resample(lag.points, lag.cadence, cadence, lag.aggregation),
         cadence,
     )
-    x, y = _prewhiten(np.diff(x), np.diff(y))
+    # Correlation is scale-free: on numbers near one no square overflows.
+    x, y = (
+        changes / ((np.max(np.abs(changes)) if changes.size else 0.0) or 1.0)
+        for changes in (np.diff(x), np.diff(y))
+    )
+    x, y = _prewhiten(x, y)
     return x, y, cadence
 
 

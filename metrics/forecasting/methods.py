@@ -227,7 +227,7 @@ def combined_parts(n: int, m: int) -> tuple[str, ...]:
 BASELINES = (Method.NAIVE, Method.SEASONAL_NAIVE, Method.DRIFT)
 
 
-def _unit(y: np.ndarray) -> float:
+def unit_of(y: np.ndarray) -> float:
     """A scale to fit the models on: optimisers converge on numbers near one, whether the KPI
     counts euros in millions or a rate in thousandths (the methods are scale-equivariant)."""
     size = float(np.mean(np.abs(y))) if y.size else 0.0
@@ -241,7 +241,7 @@ def backtest(
     if method in BASELINES:
         forecaster = FORECASTERS[method]
         return [forecaster(y[:origin], h, m).mean for origin in origins]
-    unit = _unit(y[: origins[0]])
+    unit = unit_of(y[: origins[0]])
     if method in (Method.SES, Method.DAMPED_ETS, Method.SEASONAL_ETS):
         return [path * unit for path in _ets_backtest(method)(y / unit, origins, h, m)]
     # Theta: only the means are judged, so no variance is computed.
@@ -256,7 +256,7 @@ def forecast(
     credit for diversification it may lack)."""
     if method in BASELINES:
         return FORECASTERS[method](y, h, m)
-    unit = _unit(y)
+    unit = unit_of(y)
     if method == Method.COMBINED:
         paths = [FORECASTERS[part](y / unit, h, m) for part in parts or combined_parts(len(y), m)]
         mean = np.mean([p.mean for p in paths], axis=0)

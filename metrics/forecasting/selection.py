@@ -196,6 +196,8 @@ def _fitted(y: np.ndarray, h: int, m: int, choice: Choice) -> tuple[str, Path, d
 def _note(series: Series, choice: Choice, method: str) -> str:
     if series.n < MIN_POINTS:
         return f"No forecast: {series.n} value(s), at least {MIN_POINTS} are needed."
+    if method == Method.NONE:
+        return "No forecast: the values are too large to fit without overflow."
     if not choice.judged:
         return (
             f"Too short to compare methods ({series.n} periods): the last value carried "
@@ -226,9 +228,16 @@ def forecast_series(
     if series.n < MIN_POINTS:
         empty = Choice(Method.NONE, False, None, baseline_method(series.n, m), None)
         return _assemble(series, h, empty, Method.NONE, None, {})
-    choice = choose(y, m, h, origins=origins)
-    method, path, failed = _fitted(y, h, m, choice)
-    return _assemble(series, h, choice, method, path, failed)
+    # Judged and fitted on numbers near one (MASE is scale-free), so no square of a KPI counted
+    # in billions overflows; the path is scaled back before it is stored.
+    unit = methods.unit_of(y)
+    choice = choose(y / unit, m, h, origins=origins)
+    method, path, failed = _fitted(y / unit, h, m, choice)
+    mean, sd = path.mean * unit, path.sd * unit
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(sd))):
+        failed[method] = "not a finite number once scaled back"
+        return _assemble(series, h, choice, Method.NONE, None, failed)
+    return _assemble(series, h, choice, method, Path(mean, sd), failed)
 
 
 def _assemble(
@@ -269,13 +278,20 @@ def _assemble(
         baseline=choice.baseline,
         baseline_mase=choice.baseline_mase,
         beats_baseline=choice.beats_baseline and method == choice.method,
-        scale=mase_scale(y, series.season_length) if y.size else 1.0,
+        scale=_scale(y, series.season_length),
         widening=widening,
         candidates=dict(choice.candidates),
         failed=failed,
         points=tuple(out),
         note=_note(series, choice, method),
     )
+
+
+def _scale(y: np.ndarray, m: int) -> float:
+    if not y.size:
+        return 1.0
+    unit = methods.unit_of(y)
+    return mase_scale(y / unit, m) * unit
 
 
 def forecast_array(y: Sequence[float] | np.ndarray, m: int, h: int) -> tuple[str, Path]:

@@ -118,7 +118,7 @@ def test_a_short_series_takes_the_naive_fallback_without_error(n):
 
     assert forecast.method == Method.NAIVE and not forecast.judged
     assert len(forecast.points) == 18
-    assert forecast.points[0].value == [10, 12, 11, 13, 12, 14, 13][n - 1]
+    assert forecast.points[0].value == pytest.approx([10, 12, 11, 13, 12, 14, 13][n - 1])
     assert "Too short to compare methods" in forecast.note
     assert all(math.isfinite(x) for x in all_numbers(forecast))
 
@@ -263,3 +263,13 @@ def test_meet_probability_reads_the_normal_distribution():
     assert meet_probability(100, 10, 80.4, "higher") == pytest.approx(0.975, abs=1e-3)
     assert meet_probability(100, 10, 80.4, "lower") == pytest.approx(0.025, abs=1e-3)
     assert meet_probability(100, 0, 99, "higher") == 1.0
+
+
+@pytest.mark.parametrize("size", [1e-9, 1e200])
+def test_tiny_and_huge_numbers_are_forecast_without_overflow(size):
+    forecast = forecast_series(monthly(seasonal_trend(40) * size), "monthly")
+
+    assert forecast.points and all(math.isfinite(x) for x in all_numbers(forecast))
+    assert forecast.points[0].value == pytest.approx(
+        forecast_series(monthly(seasonal_trend(40)), "monthly").points[0].value * size
+    )

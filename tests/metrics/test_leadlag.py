@@ -6,6 +6,7 @@ import datetime as dt
 import math
 
 import numpy as np
+import pytest
 
 from metrics.forecasting.leadlag import KpiSeries, lead_candidates, lead_lag_test, resample
 from metrics.forecasting.series import shift_period
@@ -159,3 +160,21 @@ def test_no_suggestion_when_the_declared_lead_is_already_the_best():
     others = {"driver": as_kpi(driver), "weaker": as_kpi(driver + random_walk(48, seed=5) * 3)}
 
     assert lead_candidates(lag, others, declared=declared) == []
+
+
+def test_a_single_value_or_none_is_not_enough_data():
+    one, empty = as_kpi([3.0]), as_kpi([])
+
+    assert lead_lag_test(one, one).verdict == LinkVerdict.NOT_ENOUGH_DATA
+    assert lead_lag_test(empty, one).verdict == LinkVerdict.NOT_ENOUGH_DATA
+
+
+def test_huge_values_give_the_same_verdict_as_small_ones():
+    lead = random_walk(36, seed=1)
+    lag = driven(lead, 2, seed=2)
+
+    small = lead_lag_test(as_kpi(lead), as_kpi(lag))
+    huge = lead_lag_test(as_kpi(lead * 1e200), as_kpi(lag * 1e200))
+
+    assert huge.verdict == small.verdict and huge.best_lag == small.best_lag == 2
+    assert huge.correlation == pytest.approx(small.correlation)
