@@ -89,7 +89,6 @@ class Choice:
     baseline_mase: float | None
     candidates: dict[str, float] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
-    parts: tuple[str, ...] = methods.COMBINED_PARTS  # what "combined" averaged when judged
 
     @property
     def beats_baseline(self) -> bool:
@@ -120,10 +119,10 @@ def choose(y: np.ndarray, m: int, h: int, *, origins: int = ORIGINS) -> Choice:
             paths[method] = methods.backtest(method, y, starts, steps, m)
         except ModelFailed as exc:
             failed[method] = str(exc)
-    parts = methods.combined_parts(starts[0], m)
-    if all(part in paths for part in parts):
+    if all(part in paths for part in methods.COMBINED_PARTS):
         paths[Method.COMBINED] = [
-            np.mean([paths[part][i] for part in parts], axis=0) for i in range(len(starts))
+            np.mean([paths[part][i] for part in methods.COMBINED_PARTS], axis=0)
+            for i in range(len(starts))
         ]
     for method, forecasts in paths.items():
         errors = np.concatenate(
@@ -136,7 +135,7 @@ def choose(y: np.ndarray, m: int, h: int, *, origins: int = ORIGINS) -> Choice:
     combined = scores.get(Method.COMBINED)
     if combined is not None and scores[best] >= PREFER_COMBINED * combined:
         best = Method.COMBINED
-    return Choice(best, True, scores[best], baseline, scores.get(baseline), scores, failed, parts)
+    return Choice(best, True, scores[best], baseline, scores.get(baseline), scores, failed)
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ def _fitted(y: np.ndarray, h: int, m: int, choice: Choice) -> tuple[str, Path, d
     order = sorted(choice.candidates, key=choice.candidates.__getitem__)
     for method in [choice.method, *(m_ for m_ in order if m_ != choice.method)]:
         try:
-            path = methods.forecast(method, y, h, m, parts=choice.parts)
+            path = methods.forecast(method, y, h, m)
         except ModelFailed as exc:
             failed[method] = str(exc)
             continue
