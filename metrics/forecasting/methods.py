@@ -117,7 +117,8 @@ class Adjustment(NamedTuple):
 
     def remove(self, y: np.ndarray) -> np.ndarray:
         season = self.factors[np.arange(y.shape[0]) % self.factors.shape[0]]
-        return y / season if self.multiplicative else y - season
+        adjusted: np.ndarray = y / season if self.multiplicative else y - season
+        return adjusted
 
     def restore(self, path: Path, start: int) -> Path:
         season = self.factors[(start + np.arange(path.mean.shape[0])) % self.factors.shape[0]]
