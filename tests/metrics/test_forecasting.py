@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from metrics.forecasting.methods import Method
+from metrics.forecasting.methods import Method, seasonal_adjustment
 from metrics.forecasting.outlook import Outlook, meet_probability, target_outlook
 from metrics.forecasting.selection import SeriesForecast, forecast_series
 from metrics.forecasting.series import regular_series, shift_period
@@ -273,3 +273,30 @@ def test_tiny_and_huge_numbers_are_forecast_without_overflow(size):
     assert forecast.points[0].value == pytest.approx(
         forecast_series(monthly(seasonal_trend(40)), "monthly").points[0].value * size
     )
+
+
+def test_seasonal_adjustment_finds_a_real_season_and_leaves_noise_alone():
+    rng = np.random.default_rng(2)
+    t = np.arange(60)
+    seasonal = (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) + rng.normal(0, 1, 60)
+
+    found = seasonal_adjustment(seasonal, 12)
+
+    assert found is not None and found.multiplicative
+    assert max(found.factors) == pytest.approx(1.2, abs=0.05)
+    assert seasonal_adjustment(rng.normal(50, 5, 60), 12) is None
+    assert seasonal_adjustment(seasonal[:20], 12) is None  # less than two seasons
+
+
+def test_the_bands_cover_what_happens_about_as_often_as_they_say():
+    inside80 = inside95 = total = 0
+    for seed in range(30):
+        y = 100 + np.cumsum(np.random.default_rng(seed).normal(0.3, 2, 54))
+        forecast = forecast_series(monthly(y[:48]), "monthly", horizon=6)
+        for point, actual in zip(forecast.points, y[48:], strict=True):
+            inside80 += point.lo80 <= actual <= point.hi80
+            inside95 += point.lo95 <= actual <= point.hi95
+            total += 1
+
+    assert 0.65 <= inside80 / total <= 0.95
+    assert 0.85 <= inside95 / total <= 1.0
