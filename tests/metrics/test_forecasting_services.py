@@ -24,6 +24,7 @@ from metrics.forecasting.selectors import (
 )
 from metrics.forecasting.series import shift_period
 from metrics.forecasting.services import (
+    forecast_accuracy_record,
     kpi_forecast_refresh,
     org_forecasts_refresh,
     org_links_refresh,
@@ -340,3 +341,34 @@ def test_the_panel_of_a_kpi_without_forecast_says_when_one_comes(acme):
     )
 
     assert "No forecast yet" in html
+
+
+def test_another_organisation_reads_and_scores_nothing_of_a_kpi(acme, globex, revenue, linked):
+    kpi_forecast_refresh(org=acme.org, kpi_id=revenue.pk)
+    fill(revenue, [300.0], start=dt.date(2026, 1, 1))
+    org_links_refresh(org=acme.org)
+
+    assert forecast_accuracy_record(org=globex.org, kpi=revenue) == []
+    foresight = kpi_foresight(org=globex.org, kpi=revenue)
+
+    assert foresight.forecast is None and foresight.accuracy == [] and foresight.evidence == []
+    assert kpi_forecast_chart(org=globex.org, kpi=revenue) == {"forecast": None, "past": []}
+    with acme.scope():
+        assert not ForecastPoint.objects.filter(actual__isnull=False).exists()
+
+
+def test_the_panel_reads_in_a_fixed_number_of_queries(acme, linked, django_assert_max_num_queries):
+    bookings = linked[0].lag
+    for month, value in enumerate((300.0, 310.0, 320.0)):
+        kpi_forecast_refresh(org=acme.org, kpi_id=bookings.pk)
+        fill(bookings, [value], start=shift_period("monthly", dt.date(2026, 1, 1), month))
+    kpi_forecast_refresh(org=acme.org, kpi_id=bookings.pk)
+    org_links_refresh(org=acme.org)
+
+    with django_assert_max_num_queries(9):
+        foresight = kpi_foresight(org=acme.org, kpi=bookings)
+        render_to_string("metrics/partials/forecast_panel.html", {"foresight": foresight})
+
+    assert foresight.forecast.version == 4 and len(foresight.chart["past"]) == 3
+    assert [a.scored for a in foresight.accuracy] == [3, 2, 1]
+    assert len(foresight.evidence) == 2
