@@ -1,8 +1,9 @@
 """Does a lead KPI predict its lag KPI? Lagged cross-correlation with a permutation test.
 
 Both series are put on the coarser of their two cadences (the finer one aggregated the way its
-KPI says: sum, average, last, min, max), aligned on their common periods, and differenced, so
-two series that merely trend together do not correlate by accident. The lead's differences are
+KPI says: sum, read per sub-period so the calendar adds nothing, average, last, min, max),
+aligned on their common periods, and differenced, so two series that merely trend together do
+not correlate by accident. The lead's differences are
 then prewhitened (an AR(1) filter fitted to them, applied to both): what remains of the lead is
 close to white noise, so shuffling it is a fair picture of "no relation", and a smooth lead
 cannot manufacture a correlation at every lag. The cross-correlation r(k) of lead at t−k with
@@ -34,7 +35,10 @@ MIN_POINTS = 12  # aligned, differenced periods needed before anything is claime
 MIN_PAIRS = 8  # pairs needed at a lag for its correlation to be read
 
 _AGGREGATE: dict[str, Callable[[np.ndarray], float]] = {
-    Aggregation.SUM: lambda values: float(np.sum(values)),
+    # A sum as its mean per sub-period: a month holds four or five Mondays, and summing them as
+    # they come would give every weekly KPI the same calendar rhythm to correlate on. (The
+    # correlation does not see the constant factor between the two.)
+    Aggregation.SUM: lambda values: float(np.mean(values)),
     Aggregation.AVERAGE: lambda values: float(np.mean(values)),
     Aggregation.LAST: lambda values: float(values[-1]),
     Aggregation.MIN: lambda values: float(np.min(values)),
@@ -57,8 +61,9 @@ def coarser(first: str, second: str) -> str:
 def resample(
     points: Points, cadence: str, to: str, aggregation: str
 ) -> list[tuple[dt.date, float, str]]:
-    """The values of a `cadence` KPI as `to`-cadence periods, aggregated by `aggregation`;
-    a coarse period with fewer than half of its sub-periods is left out."""
+    """The values of a `cadence` KPI as `to`-cadence periods, aggregated by `aggregation` (a
+    sum as its mean per sub-period, see _AGGREGATE); a coarse period with fewer than half of
+    its sub-periods is left out."""
     if cadence == to:
         return [(day, float(value), grade) for day, value, grade in points]
     buckets: dict[dt.date, list[tuple[dt.date, float]]] = defaultdict(list)

@@ -43,12 +43,13 @@ def test_a_lead_that_drives_its_lag_two_periods_later_is_found_at_lag_2_and_supp
 
 
 def test_a_weekly_lead_summed_to_months_drives_a_monthly_lag():
+    # Weekly pipeline (a random walk of its weekly level) drives bookings two months later.
     rng = np.random.default_rng(4)
-    weekly = 20 + rng.normal(0, 3, 52 * 4)
+    weekly = 20 + np.cumsum(rng.normal(0, 1, 52 * 4)) + rng.normal(0, 0.5, 52 * 4)
     lead = as_kpi(weekly, "weekly", "sum", start=dt.date(2021, 1, 4))
     months = resample(lead.points, "weekly", "monthly", "sum")
-    monthly_lead = np.array([v for _, v, _ in months])
-    lag = as_kpi(driven(np.cumsum(monthly_lead), 2, seed=5, noise=2.0), start=months[0][0])
+    per_week = np.array([v for _, v, _ in months])
+    lag = as_kpi(driven(per_week * 4.35, 2, seed=5, noise=2.0), start=months[0][0])
 
     test = lead_lag_test(lead, lag)
 
@@ -178,3 +179,20 @@ def test_huge_values_give_the_same_verdict_as_small_ones():
 
     assert huge.verdict == small.verdict and huge.best_lag == small.best_lag == 2
     assert huge.correlation == pytest.approx(small.correlation)
+
+
+def test_weekly_sums_do_not_correlate_on_the_calendar_alone():
+    # Two unrelated weekly KPIs summed into months would share the rhythm of four- and
+    # five-week months; read per week, they share nothing.
+    rng = np.random.default_rng(6)
+    lead = as_kpi(20 + rng.normal(0, 1, 156), "weekly", "sum", start=dt.date(2022, 1, 3))
+    months = resample(lead.points, "weekly", "monthly", "sum")
+    weeks_in = np.array(
+        [
+            sum(1 for d, _, _ in lead.points if (d.year, d.month) == (m.year, m.month))
+            for m, _, _ in months
+        ]
+    )
+    lag = as_kpi(100 + 20 * weeks_in + rng.normal(0, 1, weeks_in.size), start=months[0][0])
+
+    assert lead_lag_test(lead, lag).verdict == LinkVerdict.NOT_SUPPORTED
