@@ -109,6 +109,7 @@ def drift(y: np.ndarray, h: int, m: int = 1) -> Path:
 # --- seasonal adjustment ---------------------------------------------------------------------
 
 SEASONALITY_Z = 1.645  # the 90 % test of the M4 competition's benchmarks
+SEASONS_TO_ADJUST = 3
 
 
 class Adjustment(NamedTuple):
@@ -129,10 +130,11 @@ class Adjustment(NamedTuple):
 
 def seasonal_adjustment(y: np.ndarray, m: int) -> Adjustment | None:
     """The seasonal factors of a classical decomposition (multiplicative for positive series),
-    when the series is seasonal: two full seasons known and its autocorrelation at lag m beyond
-    the 90 % limit (the test the M4 benchmarks and ThetaModel apply). None otherwise."""
+    when the series is seasonal: three full seasons known (with two, each factor rests on one
+    or two values) and its autocorrelation at lag m beyond the 90 % limit (the test of the M4
+    benchmarks). None otherwise."""
     n = y.shape[0]
-    if m <= 1 or n < 2 * m or np.std(y) <= 0:
+    if m <= 1 or n < SEASONS_TO_ADJUST * m or np.std(y) <= 0:
         return None
     with _guarded("seasonal adjustment"):
         rho = acf(y, nlags=m, fft=True)

@@ -285,7 +285,7 @@ def test_seasonal_adjustment_finds_a_real_season_and_leaves_noise_alone():
     assert found is not None and found.multiplicative
     assert max(found.factors) == pytest.approx(1.2, abs=0.05)
     assert seasonal_adjustment(rng.normal(50, 5, 60), 12) is None
-    assert seasonal_adjustment(seasonal[:20], 12) is None  # less than two seasons
+    assert seasonal_adjustment(seasonal[:35], 12) is None  # less than three seasons
 
 
 def test_the_bands_cover_what_happens_about_as_often_as_they_say():
