@@ -154,6 +154,12 @@ def backtest() -> dict[str, float]:
     print()
     print(f"{'overall MASE':<{width}}", *(f"{overall[c]:7.3f}" for c in columns))
     print(f"{'ratio to seasonal naive':<{width}}", *(f"{overall[c] / base:7.3f}" for c in columns))
+    # The same comparison series by series, so one hard series cannot dominate it.
+    geometric = {
+        c: float(np.exp(np.mean([np.log(r[c] / r[Method.SEASONAL_NAIVE]) for r in table.values()])))
+        for c in columns
+    }
+    print(f"{'geometric mean of ratios':<{width}}", *(f"{geometric[c]:7.3f}" for c in columns))
     best = min(SINGLE, key=overall.__getitem__)
     print()
     failed = ", ".join(f"{SHORT[k]} {v}" for k, v in failures.items() if v) or "none"
