@@ -211,3 +211,50 @@ def kpi_foresight(*, org: Organization, kpi: Kpi) -> KpiForesight:
         evidence=evidence,
         chart=kpi_forecast_chart(org=org, kpi=kpi),
     )
+
+
+def kpi_outlooks(
+    *, org: Organization, kpis: Sequence[Kpi], today: dt.date | None = None
+) -> dict[uuid.UUID, TargetOutlook]:
+    """The outlook of every KPI in `kpis` with a target running today, in four queries however
+    many there are (for the exceptions list, the dashboards, the agenda and the pack)."""
+    today = today or org_today(org)
+    by_id = {kpi.pk: kpi for kpi in kpis}
+    with org_scope(org):
+        targets = {
+            t.kpi_id: t
+            for t in Target.objects.filter(
+                kpi_id__in=by_id, period_start__lte=today, period_end__gte=today
+            )
+        }
+        periods = {
+            pk: cadence_period_start(by_id[pk].cadence, t.period_end) for pk, t in targets.items()
+        }
+        actuals = {
+            (kpi_id, day): value
+            for kpi_id, day, value in MetricValue.objects.filter(
+                kpi_id__in=targets, period_date__in=set(periods.values())
+            ).values_list("kpi_id", "period_date", "value")
+        }
+        latest = (
+            Forecast.objects.filter(kpi_id__in=targets)
+            .order_by("kpi_id", "-version")
+            .distinct("kpi_id")
+            .values_list("pk", flat=True)
+        )
+        points: dict[uuid.UUID, list[ForecastPoint]] = {}
+        for point in ForecastPoint.objects.filter(
+            forecast_id__in=list(latest), period_date__in=set(periods.values())
+        ):
+            points.setdefault(point.kpi_id, []).append(point)
+    return {
+        pk: target_outlook(
+            points.get(pk, []),
+            cadence=by_id[pk].cadence,
+            period_end=target.period_end,
+            threshold=target.green_threshold,
+            direction=by_id[pk].direction,
+            actual=actuals.get((pk, periods[pk])),
+        )
+        for pk, target in targets.items()
+    }

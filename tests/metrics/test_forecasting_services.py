@@ -19,6 +19,7 @@ from metrics.forecasting.selectors import (
     kpi_forecast_latest,
     kpi_foresight,
     kpi_lead_suggestions,
+    kpi_outlooks,
     kpi_target_outlook,
     link_evidence_list,
 )
@@ -372,3 +373,33 @@ def test_the_panel_reads_in_a_fixed_number_of_queries(acme, linked, django_asser
     assert foresight.forecast.version == 4 and len(foresight.chart["past"]) == 3
     assert [a.scored for a in foresight.accuracy] == [3, 2, 1]
     assert len(foresight.evidence) == 2
+
+
+def test_outlooks_of_many_kpis_come_in_four_queries(acme, globex, django_assert_num_queries):
+    today = dt.date(2026, 8, 15)
+    falling, rising, unforecast = (KpiFactory(organization=acme.org) for _ in range(3))
+    rng = np.random.default_rng(5)
+    fill(falling, 120 - 1.5 * np.arange(30) + rng.normal(0, 1, 30), start=dt.date(2024, 1, 1))
+    fill(rising, 50 + 1.5 * np.arange(30) + rng.normal(0, 1, 30), start=dt.date(2024, 1, 1))
+    for kpi in (falling, rising, unforecast):
+        TargetFactory(
+            kpi=kpi,
+            period_start=dt.date(2026, 7, 1),
+            period_end=dt.date(2026, 9, 30),
+            value=80,
+            green_threshold=80,
+            amber_threshold=75,
+        )
+        kpi_forecast_refresh(org=acme.org, kpi_id=kpi.pk)
+    no_target = KpiFactory(organization=acme.org)
+
+    with django_assert_num_queries(4):
+        outlooks = kpi_outlooks(
+            org=acme.org, kpis=[falling, rising, unforecast, no_target], today=today
+        )
+
+    assert outlooks[falling.pk].outlook == Outlook.WILL_MISS
+    assert outlooks[rising.pk].outlook == Outlook.ON_COURSE
+    assert outlooks[unforecast.pk].outlook == Outlook.UNKNOWN
+    assert no_target.pk not in outlooks
+    assert kpi_outlooks(org=globex.org, kpis=[falling], today=today) == {}
