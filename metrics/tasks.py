@@ -85,16 +85,23 @@ FORECAST_DEBOUNCE_SECONDS = 120
 
 
 def forecasts_refresh_soon(*, org_id: int, kpi_ids: Iterable[uuid.UUID | str]) -> int:
-    """Debounced: schedule a forecast recompute of each KPI once the transaction commits.
-    The hook for ingestion (values arriving); returns how many were newly scheduled."""
-    scheduled = 0
-    for kpi_id in {str(pk) for pk in kpi_ids}:
-        if cache.add(f"forecast-due:{org_id}:{kpi_id}", 1, FORECAST_DEBOUNCE_SECONDS):
-            scheduled += 1
-            transaction.on_commit(
-                partial(_publish_forecast, org_id, kpi_id, FORECAST_DEBOUNCE_SECONDS), robust=True
-            )
-    return scheduled
+    """The hook for values arriving: once the transaction that wrote them commits, schedule a
+    forecast recompute of each KPI, debounced. Returns how many KPIs were handed on."""
+    distinct = sorted({str(pk) for pk in kpi_ids})
+    for kpi_id in distinct:
+        # Claimed only after the commit: a rolled-back write must not hold the window shut.
+        transaction.on_commit(partial(_forecast_debounced, org_id, kpi_id), robust=True)
+    return len(distinct)
+
+
+def forecast_debounce_claim(org_id: int, kpi_id: str) -> bool:
+    """True for the first caller in the window, false for the rest."""
+    return bool(cache.add(f"forecast-due:{org_id}:{kpi_id}", 1, FORECAST_DEBOUNCE_SECONDS))
+
+
+def _forecast_debounced(org_id: int, kpi_id: str) -> None:
+    if forecast_debounce_claim(org_id, kpi_id):
+        _publish_forecast(org_id, kpi_id, FORECAST_DEBOUNCE_SECONDS)
 
 
 def _publish_forecast(org_id: int, kpi_id: str, countdown: int = 0) -> None:

@@ -39,7 +39,16 @@ from metrics.models import (
     LinkVerdict,
     MetricValue,
 )
-from metrics.tasks import forecasts_refresh_soon, kpi_forecast_task, org_links_task
+from metrics.tasks import (
+    forecast_debounce_claim,
+    forecasts_refresh_soon,
+    foresight_dispatch,
+    kpi_forecast_task,
+    org_foresight_task,
+    org_links_task,
+)
+from perfmgmt.celery import app
+from perfmgmt.models import Organization
 from tests.factories import KpiFactory, TargetFactory
 
 START = dt.date(2023, 1, 1)
@@ -300,13 +309,15 @@ def test_the_link_task_stores_the_evidence(acme, linked):
 def test_values_arriving_in_a_burst_schedule_one_recompute_per_kpi(
     acme, revenue, django_capture_on_commit_callbacks
 ):
-    cache.delete(f"forecast-due:{acme.org.pk}:{revenue.pk}")
+    key = f"forecast-due:{acme.org.pk}:{revenue.pk}"
+    cache.delete(key)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        first = forecasts_refresh_soon(org_id=acme.org.pk, kpi_ids=[revenue.pk, revenue.pk])
-        second = forecasts_refresh_soon(org_id=acme.org.pk, kpi_ids=[str(revenue.pk)])
+        handed = forecasts_refresh_soon(org_id=acme.org.pk, kpi_ids=[revenue.pk, str(revenue.pk)])
 
-    assert (first, second, len(callbacks)) == (1, 0, 1)
-    cache.delete(f"forecast-due:{acme.org.pk}:{revenue.pk}")
+    assert handed == 1 and len(callbacks) == 1
+    assert forecast_debounce_claim(acme.org.pk, str(revenue.pk))
+    assert not forecast_debounce_claim(acme.org.pk, str(revenue.pk))  # the window is taken
+    cache.delete(key)
 
 
 # --- the panel -------------------------------------------------------------------------------
@@ -403,3 +414,27 @@ def test_outlooks_of_many_kpis_come_in_four_queries(acme, globex, django_assert_
     assert outlooks[unforecast.pk].outlook == Outlook.UNKNOWN
     assert no_target.pk not in outlooks
     assert kpi_outlooks(org=globex.org, kpis=[falling], today=today) == {}
+
+
+@pytest.fixture
+def eager():
+    """Tasks run in-process where they are enqueued, so the fan-out is followed to the end."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_the_monthly_dispatch_recomputes_every_organisation(acme, globex, revenue, linked, eager):
+    theirs = KpiFactory(organization=globex.org)
+    fill(theirs, trend(24, seed=3))
+
+    assert foresight_dispatch() == Organization.objects.count()
+
+    with acme.scope():
+        assert Forecast.objects.count() == 4  # revenue and the three linked KPIs
+        assert LinkEvidence.objects.count() == 2
+    with globex.scope():
+        assert Forecast.objects.get().kpi_id == theirs.pk
+    assert org_foresight_task(acme.org.pk) == 4  # again: the same versions
+    with acme.scope():
+        assert Forecast.objects.count() == 4
