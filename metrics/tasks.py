@@ -8,13 +8,9 @@ attempt as an `IngestionRun` first, and these tasks only hand run ids to the bro
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterable
-from functools import partial
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.http import Http404
 
@@ -77,35 +73,11 @@ def source_pull_task(org_id: int, run_id: str) -> str:
 
 
 # --- Foresight: forecasts and lead→lag evidence -----------------------------------------------
-
-# Values arriving in a burst (a bulk push, a pull, a check-in) make one recompute per KPI:
-# the first value in the window enqueues it, FORECAST_DEBOUNCE_SECONDS later; the rest find
-# the key taken. Without a cache (Redis down) nothing is enqueued and the monthly run catches up.
-FORECAST_DEBOUNCE_SECONDS = 120
+# (Values arriving schedule kpi_forecast_task through metrics.forecasting.hooks, by name.)
 
 
-def forecasts_refresh_soon(*, org_id: int, kpi_ids: Iterable[uuid.UUID | str]) -> int:
-    """The hook for values arriving: once the transaction that wrote them commits, schedule a
-    forecast recompute of each KPI, debounced. Returns how many KPIs were handed on."""
-    distinct = sorted({str(pk) for pk in kpi_ids})
-    for kpi_id in distinct:
-        # Claimed only after the commit: a rolled-back write must not hold the window shut.
-        transaction.on_commit(partial(_forecast_debounced, org_id, kpi_id), robust=True)
-    return len(distinct)
-
-
-def forecast_debounce_claim(org_id: int, kpi_id: str) -> bool:
-    """True for the first caller in the window, false for the rest."""
-    return bool(cache.add(f"forecast-due:{org_id}:{kpi_id}", 1, FORECAST_DEBOUNCE_SECONDS))
-
-
-def _forecast_debounced(org_id: int, kpi_id: str) -> None:
-    if forecast_debounce_claim(org_id, kpi_id):
-        _publish_forecast(org_id, kpi_id, FORECAST_DEBOUNCE_SECONDS)
-
-
-def _publish_forecast(org_id: int, kpi_id: str, countdown: int = 0) -> None:
-    kpi_forecast_task.apply_async((org_id, kpi_id), countdown=countdown)
+def _publish_forecast(org_id: int, kpi_id: str) -> None:
+    kpi_forecast_task.apply_async((org_id, kpi_id))
 
 
 @shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)

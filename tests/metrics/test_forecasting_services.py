@@ -12,6 +12,11 @@ from django.http import Http404
 from django.template.loader import render_to_string
 from django_scopes import scopes_disabled
 
+from metrics.forecasting.hooks import (
+    KPI_FORECAST_TASK,
+    forecast_debounce_claim,
+    forecasts_refresh_soon,
+)
 from metrics.forecasting.outlook import Outlook
 from metrics.forecasting.selectors import (
     kpi_forecast_accuracy,
@@ -40,15 +45,9 @@ from metrics.models import (
     MetricValue,
 )
 from metrics.tasks import (
-    forecast_debounce_claim,
-    forecasts_refresh_soon,
-    foresight_dispatch,
     kpi_forecast_task,
-    org_foresight_task,
     org_links_task,
 )
-from perfmgmt.celery import app
-from perfmgmt.models import Organization
 from tests.factories import KpiFactory, TargetFactory
 
 START = dt.date(2023, 1, 1)
@@ -315,6 +314,7 @@ def test_values_arriving_in_a_burst_schedule_one_recompute_per_kpi(
         handed = forecasts_refresh_soon(org_id=acme.org.pk, kpi_ids=[revenue.pk, str(revenue.pk)])
 
     assert handed == 1 and len(callbacks) == 1
+    assert kpi_forecast_task.name == KPI_FORECAST_TASK  # the hook sends the task by this name
     assert forecast_debounce_claim(acme.org.pk, str(revenue.pk))
     assert not forecast_debounce_claim(acme.org.pk, str(revenue.pk))  # the window is taken
     cache.delete(key)
@@ -414,27 +414,3 @@ def test_outlooks_of_many_kpis_come_in_four_queries(acme, globex, django_assert_
     assert outlooks[unforecast.pk].outlook == Outlook.UNKNOWN
     assert no_target.pk not in outlooks
     assert kpi_outlooks(org=globex.org, kpis=[falling], today=today) == {}
-
-
-@pytest.fixture
-def eager():
-    """Tasks run in-process where they are enqueued, so the fan-out is followed to the end."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
-
-
-def test_the_monthly_dispatch_recomputes_every_organisation(acme, globex, revenue, linked, eager):
-    theirs = KpiFactory(organization=globex.org)
-    fill(theirs, trend(24, seed=3))
-
-    assert foresight_dispatch() == Organization.objects.count()
-
-    with acme.scope():
-        assert Forecast.objects.count() == 4  # revenue and the three linked KPIs
-        assert LinkEvidence.objects.count() == 2
-    with globex.scope():
-        assert Forecast.objects.get().kpi_id == theirs.pk
-    assert org_foresight_task(acme.org.pk) == 4  # again: the same versions
-    with acme.scope():
-        assert Forecast.objects.count() == 4
