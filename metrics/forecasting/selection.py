@@ -3,9 +3,14 @@ out-of-sample MASE on that series, from a ladder of candidates by history length
 
 The ladder: fewer than MIN_POINTS periods, no forecast; fewer than MIN_JUDGED, the naive
 forecast, marked as not judged; then naive or seasonal-naive, drift, Theta, exponential
-smoothing and damped-trend ETS (and their average); seasonal ETS only once the data before the
-first origin holds two full seasons. Where nothing beats the seasonal-naive baseline on the
-series, the forecast says so (`beats_baseline` false) rather than pretend to skill.
+smoothing and damped-trend ETS (and their average, which stands unless a single method beats it
+clearly: see PREFER_COMBINED); seasonal ETS only once the data before the first origin holds
+two full seasons. Where nothing beats the seasonal-naive baseline on the series, the forecast
+says so (`beats_baseline` false) rather than pretend to skill.
+
+Everything is judged on out-of-sample errors only: each origin's forecast is fitted on the
+values before it (ETS parameters estimated at the first origin and re-smoothed at the later
+ones, see methods.backtest).
 """
 
 from __future__ import annotations
