@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from metrics.models import IngestionRun, Kpi, KpiLink, MetricValue, Target, TargetChange
+from metrics.models import (
+    Forecast,
+    ForecastAccuracy,
+    IngestionRun,
+    Kpi,
+    KpiLink,
+    LinkEvidence,
+    MetricValue,
+    Target,
+    TargetChange,
+)
 
 
 @admin.register(Kpi)
@@ -58,3 +68,37 @@ class IngestionRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False  # the run log is written by the pulls and the sweep only
+
+
+@admin.register(Forecast)
+class ForecastAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "version", "method", "mase", "beats_baseline", "made_at", "organization"]
+    list_filter = ["organization", "method", "beats_baseline", "judged"]
+    list_select_related = ["kpi", "organization"]
+    raw_id_fields = ["kpi"]
+    show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a forecast is a record of what was predicted when
+
+
+@admin.register(ForecastAccuracy)
+class ForecastAccuracyAdmin(admin.ModelAdmin):
+    list_display = ["kpi", "horizon", "scored", "mase", "smape", "updated_at"]
+    list_filter = ["organization"]
+    list_select_related = ["kpi"]
+    raw_id_fields = ["kpi"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # computed from the forecasts and the actuals
+
+
+@admin.register(LinkEvidence)
+class LinkEvidenceAdmin(admin.ModelAdmin):
+    list_display = ["link", "verdict", "best_lag", "correlation", "p_value", "n_points"]
+    list_filter = ["organization", "verdict"]
+    list_select_related = ["link__lead", "link__lag"]
+    raw_id_fields = ["link"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # recomputed from the data, never edited

@@ -1,4 +1,8 @@
-"""A plain linear-trend projection: honest about what it is, labelled as such on the page."""
+"""A plain linear-trend projection: honest about what it is, labelled as such on the page.
+
+Kept for the finance dashboard's card until it reads the stored forecast instead; the forecaster
+proper (methods chosen per series, prediction intervals, track record) is `metrics.forecasting`.
+"""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from metrics.forecasting.methods import Method
 from objectives.models import Objective
 from perfmgmt.encryption import EncryptedTextField
 from perfmgmt.models import Organization, TenantModel
@@ -346,3 +347,129 @@ class KpiPin(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user_id} pinned {self.kpi_id}"
+
+
+# --- Foresight: forecasts, their track record, lead→lag evidence ------------------------------
+
+
+class Forecast(TenantModel):
+    """One forecast of a KPI as it was made: when, from which values, by which method and with
+    what out-of-sample error. Never overwritten: a new value makes a new version, and the old
+    ones are scored against the actuals as they arrive."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="forecasts")
+    version = models.PositiveIntegerField()
+    made_at = models.DateTimeField(default=timezone.now)
+    method = models.CharField(max_length=16, choices=Method.choices)
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    origin = models.DateField(null=True, blank=True, help_text="The last period with a value.")
+    n_points = models.PositiveIntegerField(help_text="Periods of history it was fitted on.")
+    judged = models.BooleanField(help_text="Chosen by rolling-origin error (not a fallback).")
+    mase = models.FloatField(null=True, blank=True, help_text="Its rolling-origin MASE.")
+    baseline = models.CharField(max_length=16, choices=Method.choices)
+    baseline_mase = models.FloatField(null=True, blank=True)
+    beats_baseline = models.BooleanField(help_text="Some method beat the seasonal-naive baseline.")
+    scale = models.FloatField(help_text="The MASE denominator its later errors are scaled by.")
+    widening = models.FloatField(default=1.0, help_text="Band widening for weak grades.")
+    candidates = models.JSONField(default=dict, blank=True, help_text="MASE per method tried.")
+    failed = models.JSONField(default=dict, blank=True, help_text="Methods that failed, and why.")
+    note = models.CharField(max_length=300, blank=True)
+    inputs_digest = models.CharField(max_length=64, help_text="Of the values it was made from.")
+
+    class Meta:
+        ordering = ["kpi_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "version"], name="one_forecast_per_version"
+            )
+        ]
+        indexes = [models.Index(fields=["kpi", "-version"], name="forecast_kpi_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} v{self.version} ({self.method})"
+
+
+class ForecastPoint(TenantModel):
+    """One period of a forecast, and once its actual is in, how far off it was."""
+
+    forecast = models.ForeignKey(Forecast, on_delete=models.CASCADE, related_name="points")
+    # The forecast's KPI again: scoring joins points to values by (KPI, period) in one statement.
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    period_date = models.DateField()
+    horizon = models.PositiveSmallIntegerField(help_text="Periods after the forecast's origin.")
+    value = models.FloatField()
+    sd = models.FloatField(help_text="Standard deviation of the forecast distribution.")
+    lo80 = models.FloatField()
+    hi80 = models.FloatField()
+    lo95 = models.FloatField()
+    hi95 = models.FloatField()
+    actual = models.FloatField(null=True, blank=True)
+    scaled_error = models.FloatField(
+        null=True, blank=True, help_text="|actual − forecast| over the forecast's MASE scale."
+    )
+    smape = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["forecast_id", "horizon"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "forecast", "horizon"], name="one_point_per_horizon"
+            )
+        ]
+        indexes = [models.Index(fields=["kpi", "period_date"], name="forecastpoint_kpi_period")]
+
+    def __str__(self) -> str:
+        return f"{self.forecast_id} h{self.horizon} {self.period_date}: {self.value:g}"
+
+
+class ForecastAccuracy(TenantModel):
+    """A KPI's track record per horizon: how far its past forecasts were off, h periods out."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="forecast_accuracy")
+    horizon = models.PositiveSmallIntegerField()
+    scored = models.PositiveIntegerField(help_text="Past forecast points with an actual.")
+    mase = models.FloatField()
+    smape = models.FloatField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kpi_id", "horizon"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "horizon"], name="one_accuracy_per_horizon"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} h{self.horizon}: MASE {self.mase:.2f}"
+
+
+class LinkVerdict(models.TextChoices):
+    SUPPORTED = "supported", "Supported by the data"
+    NOT_SUPPORTED = "not_supported", "Not supported by the data"
+    NOT_ENOUGH_DATA = "not_enough_data", "Not enough data"
+
+
+class LinkEvidence(TenantModel):
+    """Whether the data bear out a declared lead→lag link (see metrics.forecasting.leadlag)."""
+
+    link = models.OneToOneField(KpiLink, on_delete=models.CASCADE, related_name="evidence")
+    verdict = models.CharField(max_length=16, choices=LinkVerdict.choices)
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    best_lag = models.PositiveSmallIntegerField(null=True, blank=True)
+    correlation = models.FloatField(null=True, blank=True, help_text="At the best lag.")
+    p_value = models.FloatField(null=True, blank=True, help_text="Permutation test of max |r|.")
+    n_points = models.PositiveIntegerField(default=0)
+    correlations = models.JSONField(default=dict, blank=True, help_text="r per lag.")
+    note = models.CharField(max_length=300, blank=True)
+    computed_at = models.DateTimeField(default=timezone.now)
+    inputs_digest = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "link"], name="one_evidence_per_link")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.link_id}: {self.verdict}"

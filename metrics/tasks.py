@@ -1,4 +1,5 @@
-"""Celery tasks for scheduled pulls. Ids only, org first; each task enters the scope itself.
+"""Celery tasks for scheduled pulls and for the statistics of series (forecasts, lead→lag
+evidence). Ids only, org first; each task enters the scope itself.
 
 Nothing here decides what is due or whether a pull is retried: the services record every
 attempt as an `IngestionRun` first, and these tasks only hand run ids to the broker.
@@ -10,9 +11,11 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.http import Http404
 
-from metrics.models import IngestionRun, RunStatus
+from metrics.forecasting.services import kpi_forecast_refresh, org_links_refresh
+from metrics.models import IngestionRun, Kpi, RunStatus
 from metrics.sources import (
     retry_delay,
     runs_sweep,
@@ -21,6 +24,7 @@ from metrics.sources import (
     sources_claim_due,
 )
 from perfmgmt.models import Organization
+from perfmgmt.tenancy import org_scope
 
 logger = logging.getLogger(__name__)
 
@@ -66,3 +70,52 @@ def source_pull_task(org_id: int, run_id: str) -> str:
     if pull.retry is not None:
         _enqueue(pull.retry, countdown=retry_delay(pull.run.attempt))
     return pull.run.status
+
+
+# --- Foresight: forecasts and lead→lag evidence -----------------------------------------------
+# (Values arriving schedule kpi_forecast_task through metrics.forecasting.hooks, by name.)
+
+
+def _publish_forecast(org_id: int, kpi_id: str) -> None:
+    kpi_forecast_task.apply_async((org_id, kpi_id))
+
+
+@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def kpi_forecast_task(org_id: int, kpi_id: str) -> str:
+    """Recompute one KPI's forecast (a no-op when its values have not changed since)."""
+    org = Organization.objects.get(pk=org_id)
+    try:
+        with org_scope(org):
+            forecast = kpi_forecast_refresh(org=org, kpi_id=kpi_id)
+    except Http404:
+        return "gone"  # the KPI was deleted after the recompute was scheduled
+    return f"v{forecast.version} {forecast.method}"
+
+
+@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True)
+def org_links_task(org_id: int) -> int:
+    """Recompute the lead→lag evidence of every declared link of the organisation."""
+    org = Organization.objects.get(pk=org_id)
+    with org_scope(org):
+        return len(org_links_refresh(org=org))
+
+
+@shared_task
+def org_foresight_task(org_id: int) -> int:
+    """The monthly recompute of one organisation: a task per KPI (each well inside the task
+    time limit, spread over the workers), then the link evidence."""
+    with org_scope(Organization.objects.get(pk=org_id)):
+        kpi_ids = [str(pk) for pk in Kpi.objects.values_list("pk", flat=True)]
+    for kpi_id in kpi_ids:
+        _publish_forecast(org_id, kpi_id)
+    org_links_task.apply_async((org_id,))
+    return len(kpi_ids)
+
+
+@shared_task
+def foresight_dispatch() -> int:
+    """Monthly (beat): every organisation's forecasts and link evidence."""
+    org_ids = list(Organization.objects.values_list("pk", flat=True))
+    for org_id in org_ids:
+        org_foresight_task.apply_async((org_id,))
+    return len(org_ids)
