@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
+from metrics.forecasting.hooks import forecasts_refresh_soon
 from metrics.models import Confidence, Kpi, MetricValue, Source
 from metrics.selectors import kpis_by_ref
 from perfmgmt.models import Membership, Organization
@@ -474,6 +475,9 @@ def values_ingest(
     result.inserted = inserted
     result.updated = written - inserted
     result.unchanged = len(clean) - written
+    if written:
+        # New numbers: their KPIs' forecasts are made again, debounced, once this commits.
+        forecasts_refresh_soon(org_id=org.pk, kpi_ids={row[0] for row in clean})
     return result
 
 

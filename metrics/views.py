@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 
 from metrics import services
+from metrics.forecasting.selectors import kpi_foresight
 from metrics.formats import fmt_value
 from metrics.forms import KpiForm, TargetForm, ValueForm
 from metrics.ingestion import BatchRejected, IngestionBusy, metric_value_record
@@ -53,6 +54,7 @@ def kpi_detail(request: TenantRequest, kpi_id: str) -> HttpResponse:
         "can_set_target": can_set_target(membership, kpi),
         "can_record": can_record_value(membership, kpi),
         "pinned": kpi_pinned(org=request.org, user=request.user, kpi=kpi),
+        "foresight": kpi_foresight(org=request.org, kpi=kpi),
     }
     response = render(request, "metrics/kpi_detail.html", context)
     patch_vary_headers(response, ["HX-Request"])

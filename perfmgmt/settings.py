@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -464,6 +465,12 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
     # Packs the broker lost or whose worker died, and each organisation's automatic pack.
     "dispatch-packs": {"task": "reviews.tasks.packs_dispatch", "schedule": 60.0},
+    # Each organisation's forecasts and lead→lag evidence, on the 1st of the month at 02:30 UTC
+    # (values arriving also recompute their KPI's forecast, debounced).
+    "foresight-monthly": {
+        "task": "metrics.tasks.foresight_dispatch",
+        "schedule": crontab(minute=30, hour=2, day_of_month=1),
+    },
 }
 # A task still marked as running this long after it started is dead: the hard time limit would
 # have stopped it, and the margin covers clocks and the kill itself. Past it the sweep closes a

@@ -25,17 +25,19 @@ def demo_pack(django_db_setup, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
     previous, settings.MEDIA_ROOT = settings.MEDIA_ROOT, media
     with django_db_blocker.unblock():
-        call_command("seed_demo", force=True)  # tests run with DEBUG off
-        org = Organization.objects.get(slug="acme")
-        with org_scope(org):
-            cfo = Membership.objects.get(user__username="cfo")
-        pack, _ = pack_request(org=org, actor=cfo, month=last_closed_month(org))
-        yield org, pack_build(org=org, pack_id=pack.pk)
-        Organization.objects.all().delete()
-        from django.contrib.auth import get_user_model
+        try:
+            call_command("seed_demo", force=True)  # tests run with DEBUG off
+            org = Organization.objects.get(slug="acme")
+            with org_scope(org):
+                cfo = Membership.objects.get(user__username="cfo")
+            pack, _ = pack_request(org=org, actor=cfo, month=last_closed_month(org))
+            yield org, pack_build(org=org, pack_id=pack.pk)
+        finally:
+            Organization.objects.all().delete()
+            from django.contrib.auth import get_user_model
 
-        get_user_model().objects.all().delete()
-    settings.MEDIA_ROOT = previous
+            get_user_model().objects.all().delete()
+            settings.MEDIA_ROOT = previous
 
 
 @pytest.mark.django_db

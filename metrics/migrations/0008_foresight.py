@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('metrics', '0006_ingestion_run_queued_attempts'),
+        ('metrics', '0007_encrypt_auth_header'),
         ('perfmgmt', '0004_slack_webhook'),
     ]
 
