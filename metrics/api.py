@@ -308,7 +308,12 @@ def _ingest(view: OrgAPIView, items: Any) -> Response:
     rows, errors = values_from_objects(items)
     try:
         result = values_ingest(
-            org=view.org, rows=rows, source=Source.API, actor=actor, errors=errors
+            org=view.org,
+            rows=rows,
+            source=Source.API,
+            actor=actor,
+            errors=errors,
+            api_key=view.api_key,
         )
     except BatchRejected as rejected:
         return Response(

@@ -34,7 +34,7 @@ from django.utils import timezone
 from metrics.forecasting.hooks import forecasts_refresh_soon
 from metrics.models import Confidence, Kpi, MetricValue, Source
 from metrics.selectors import kpis_by_ref
-from perfmgmt.models import Membership, Organization
+from perfmgmt.models import ApiKey, Membership, Organization
 from perfmgmt.periods import cadence_period_start
 from perfmgmt.permissions import can_record_value
 from perfmgmt.tenancy import org_scope
@@ -370,9 +370,9 @@ MERGE_SQL = """
 WITH written AS (
     INSERT INTO metrics_metricvalue AS mv
         (organization_id, kpi_id, period_date, value, confidence, note, measured_at,
-         source, recorded_by_id, created_at, updated_at)
+         source, recorded_by_id, recorded_by_key_id, created_at, updated_at)
     SELECT %(org)s, kpi_id, period_date, value, confidence, note, measured_at,
-           %(source)s, %(recorded_by)s, %(now)s, %(now)s
+           %(source)s, %(recorded_by)s, %(recorded_by_key)s, %(now)s, %(now)s
     FROM metrics_ingest_stage
     ORDER BY kpi_id, period_date  -- one lock order for every batch: waits, never deadlocks
     ON CONFLICT (organization_id, kpi_id, period_date) DO UPDATE SET
@@ -382,6 +382,7 @@ WITH written AS (
         measured_at = COALESCE(EXCLUDED.measured_at, mv.measured_at),
         source = EXCLUDED.source,
         recorded_by_id = EXCLUDED.recorded_by_id,
+        recorded_by_key_id = EXCLUDED.recorded_by_key_id,
         updated_at = EXCLUDED.updated_at
     WHERE (mv.value, mv.confidence, mv.note) IS DISTINCT FROM
           (EXCLUDED.value, EXCLUDED.confidence, EXCLUDED.note)
@@ -416,7 +417,11 @@ def _retryable(exc: OperationalError) -> bool:
 
 
 def _write(
-    org: Organization, clean: list[tuple], source: str, actor: Membership | None
+    org: Organization,
+    clean: list[tuple],
+    source: str,
+    actor: Membership | None,
+    api_key: ApiKey | None = None,
 ) -> tuple[int, int]:
     """COPY the rows into the staging table and upsert them; (inserted, written)."""
     with connection.cursor() as cursor:
@@ -428,6 +433,7 @@ def _write(
                 "org": org.pk,
                 "source": source,
                 "recorded_by": actor.user_id if actor is not None else None,
+                "recorded_by_key": api_key.pk if api_key is not None else None,
                 "now": timezone.now(),
             },
         )
@@ -442,12 +448,14 @@ def values_ingest(
     source: str,
     actor: Membership | None = None,
     errors: Sequence[RowError] = (),
+    api_key: ApiKey | None = None,
 ) -> IngestResult:
     """Validate the whole batch, then COPY it into a staging table and upsert it with one
     INSERT … ON CONFLICT: the same statements whether the batch has one row or 50,000.
 
     `errors` are faults a parser already found (see values_from_objects); they are reported
-    together with validation's. Raises BatchRejected or IngestionBusy, writing nothing.
+    together with validation's. A value written by a machine records its `api_key`.
+    Raises BatchRejected or IngestionBusy, writing nothing.
     """
     if source not in Source.values:
         raise ValueError(f"unknown source {source!r}")
@@ -463,7 +471,7 @@ def values_ingest(
         try:
             # A savepoint when the caller holds a transaction, so a lost round can be retried.
             with transaction.atomic():
-                inserted, written = _write(org, clean, source, actor)
+                inserted, written = _write(org, clean, source, actor, api_key)
             break
         except OperationalError as exc:
             if not _retryable(exc):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from metrics.forecasting.methods import Method
 from objectives.models import Objective
 from perfmgmt.encryption import EncryptedTextField
-from perfmgmt.models import Organization, TenantModel
+from perfmgmt.models import ApiKey, Organization, TenantModel
 from perfmgmt.periods import Cadence
 
 
@@ -199,6 +199,14 @@ class MetricValue(TenantModel):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    recorded_by_key = models.ForeignKey(
+        ApiKey,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The API key that wrote it, when a machine did.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -227,6 +235,13 @@ class MetricValueRevision(TenantModel):
     new_confidence = models.CharField(max_length=12)
     source = models.CharField(max_length=8, choices=Source.choices)
     changed_at = models.DateTimeField()
+    # Who wrote the new value: a person, or the API key of a machine (neither: a pull).
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-changed_at"]

@@ -119,3 +119,27 @@ def test_admins_create_and_revoke_keys_in_the_browser(acme, client_for):
 
 def test_members_cannot_open_the_key_page(acme, client_for):
     assert client_for(acme.executive).get("/o/acme/settings/api-keys/").status_code == 403
+
+
+def test_a_value_written_by_a_key_records_the_key_and_so_does_its_history(
+    acme, acme_cascade, key_client
+):
+    from metrics.models import MetricValue, MetricValueRevision
+    from perfmgmt.models import ApiKey
+    from perfmgmt.tenancy import org_scope
+
+    client = key_client(acme)
+    kpi = acme_cascade.kpi
+    for value in (41.0, 42.5):
+        response = client.post(
+            "/api/v1/o/acme/values/bulk/",
+            {"values": [{"kpi": kpi.key, "period_date": "2026-03-01", "value": value}]},
+            format="json",
+        )
+        assert response.status_code == 200, response.json()
+    with org_scope(acme.org):
+        key = ApiKey.objects.get(name="warehouse")
+        stored = MetricValue.objects.get(kpi=kpi, period_date="2026-03-01")
+        revision = MetricValueRevision.objects.get(kpi=kpi, period_date="2026-03-01")
+    assert (stored.recorded_by_key, stored.recorded_by) == (key, None)
+    assert (revision.old_value, revision.new_value, revision.changed_by_key) == (41.0, 42.5, key)
