@@ -67,12 +67,10 @@ class CheckIn(TenantModel):
         return {name: getattr(self, name) for name in CHECKIN_FIELDS}
 
 
-class CheckInRevision(TenantModel):
-    """What a check-in said before each edit (CheckIn.snapshot): check-ins are audited.
+class Revision(TenantModel):
+    """What a record said before an edit, and who edited it. Only the before state is kept;
+    the after state is the next revision's, or the record itself."""
 
-    Only the before state is kept; the after state is the next revision's, or the check-in."""
-
-    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -80,7 +78,14 @@ class CheckInRevision(TenantModel):
     before = models.JSONField()
 
     class Meta:
+        abstract = True
         ordering = ["-changed_at"]
+
+
+class CheckInRevision(Revision):
+    """What a check-in said before each edit (CheckIn.snapshot): check-ins are audited."""
+
+    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
 
     def __str__(self) -> str:
         return f"revision of {self.checkin_id} at {self.changed_at:%Y-%m-%d %H:%M}"
@@ -287,20 +292,12 @@ class KpiCommentary(TenantModel):
         return {name: getattr(self, name) for name in COMMENTARY_FIELDS}
 
 
-class KpiCommentaryRevision(TenantModel):
-    """What a commentary said before each edit (its `before`), like CheckInRevision."""
+class KpiCommentaryRevision(Revision):
+    """What a commentary said before each edit (KpiCommentary.snapshot)."""
 
     commentary = models.ForeignKey(
         KpiCommentary, on_delete=models.CASCADE, related_name="revisions"
     )
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    before = models.JSONField()
-
-    class Meta:
-        ordering = ["-changed_at"]
 
     def __str__(self) -> str:
         return f"revision of {self.commentary_id} at {self.changed_at:%Y-%m-%d %H:%M}"
