@@ -31,7 +31,7 @@ from django.core.exceptions import ValidationError
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
-from metrics.forecasting.hooks import forecasts_refresh_soon
+from metrics.forecasting.hooks import REFRESH_SQL
 from metrics.models import Confidence, Kpi, MetricValue, Source
 from metrics.selectors import kpis_by_ref
 from perfmgmt.models import ApiKey, Membership, Organization
@@ -438,6 +438,10 @@ def _write(
             },
         )
         counts: tuple[int, int] = cursor.fetchone()  # MERGE_SQL's one row of two counts
+        if counts[1]:
+            # New numbers: their KPIs' forecasts are made again (metrics.forecasting.hooks),
+            # recorded with the values, so the writer never waits on the broker.
+            cursor.execute(REFRESH_SQL, {"org": org.pk, "now": timezone.now()})
         return counts
 
 
@@ -483,9 +487,6 @@ def values_ingest(
     result.inserted = inserted
     result.updated = written - inserted
     result.unchanged = len(clean) - written
-    if written:
-        # New numbers: their KPIs' forecasts are made again, debounced, once this commits.
-        forecasts_refresh_soon(org_id=org.pk, kpi_ids={row[0] for row in clean})
     return result
 
 

@@ -488,3 +488,23 @@ class LinkEvidence(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.link_id}: {self.verdict}"
+
+
+class ForecastRefresh(TenantModel):
+    """A KPI whose forecast is to be made again because values arrived: written by ingestion in
+    the transaction that stores them (so no request ever waits on the broker), handed to a
+    worker by the every-minute dispatcher once the burst has settled."""
+
+    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi"], name="one_forecast_refresh_per_kpi"
+            )
+        ]
+        indexes = [models.Index(fields=["requested_at"], name="forecastrefresh_due")]
+
+    def __str__(self) -> str:
+        return f"refresh {self.kpi_id} since {self.requested_at:%Y-%m-%d %H:%M}"

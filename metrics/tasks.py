@@ -14,6 +14,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError, transaction
 from django.http import Http404
 
+from metrics.forecasting.hooks import forecast_refresh_again, forecast_refreshes_claim
 from metrics.forecasting.services import kpi_forecast_refresh, org_links_refresh
 from metrics.models import IngestionRun, Kpi, RunStatus
 from metrics.sources import (
@@ -119,3 +120,18 @@ def foresight_dispatch() -> int:
     for org_id in org_ids:
         org_foresight_task.apply_async((org_id,))
     return len(org_ids)
+
+
+@shared_task
+def forecasts_dispatch() -> int:
+    """Every minute (beat): hand the settled forecast refreshes to workers, one task a KPI."""
+    handed = 0
+    for org_id, kpi_id in forecast_refreshes_claim():
+        try:
+            kpi_forecast_task.apply_async((org_id, str(kpi_id)), retry=False)
+        except Exception:  # the broker is away: keep the refresh for the next dispatch
+            logger.warning("Could not hand out the forecast of %s; it waits", kpi_id)
+            forecast_refresh_again(org_id=org_id, kpi_id=kpi_id)
+            continue
+        handed += 1
+    return handed

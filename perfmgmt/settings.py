@@ -465,6 +465,8 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-reminders": {"task": "reviews.tasks.reminders_dispatch", "schedule": 300.0},
     # Packs the broker lost or whose worker died, and each organisation's automatic pack.
     "dispatch-packs": {"task": "reviews.tasks.packs_dispatch", "schedule": 60.0},
+    # Forecasts of the KPIs whose values changed, once a burst of values has settled.
+    "dispatch-forecasts": {"task": "metrics.tasks.forecasts_dispatch", "schedule": 60.0},
     # Each organisation's forecasts and lead→lag evidence, on the 1st of the month at 02:30 UTC
     # (values arriving also recompute their KPI's forecast, debounced).
     "foresight-monthly": {

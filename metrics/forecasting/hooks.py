@@ -1,50 +1,54 @@
-"""The hook for values arriving: a debounced forecast recompute per KPI.
+"""Values arriving make their KPIs' forecasts again, without the writer waiting on anything.
 
-Call `forecasts_refresh_soon` wherever values are written (ingestion, after its upsert), inside
-the writing transaction. It imports nothing of the task modules (the task is sent by name), so
-the write path can call it without an import cycle through `metrics.tasks`.
+Ingestion records each KPI it changed as a `ForecastRefresh` row in the same transaction as
+the values (`REFRESH_SQL`, one statement per batch, in the batch's lock order). The dispatcher
+beat runs every minute (`forecast_refreshes_claim`) takes the rows that have waited at least
+FORECAST_DEBOUNCE_SECONDS — a burst of values makes one recompute per KPI — and hands each to a
+worker; a row whose publish fails is put back, so a broker that is down loses nothing.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Iterable
 
-from celery import current_app
-from django.core.cache import cache
 from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
 
-# Values arriving in a burst (a bulk push, a pull, a check-in) make one recompute per KPI:
-# the first value in the window enqueues it, FORECAST_DEBOUNCE_SECONDS later, so the values
-# that follow within the window are in it too; the rest find the key taken. Without a cache
-# (Redis down) nothing is enqueued and the monthly run catches up.
+from metrics.models import ForecastRefresh
+
 FORECAST_DEBOUNCE_SECONDS = 120
 KPI_FORECAST_TASK = "metrics.tasks.kpi_forecast_task"
+CLAIM_BATCH = 500
+
+# Run by ingestion after its upsert, with the staging table of the batch still in place.
+REFRESH_SQL = """
+INSERT INTO metrics_forecastrefresh (organization_id, kpi_id, requested_at)
+SELECT DISTINCT %(org)s, kpi_id, %(now)s FROM metrics_ingest_stage
+ORDER BY 2
+ON CONFLICT (organization_id, kpi_id) DO NOTHING
+"""
 
 
-def forecasts_refresh_soon(*, org_id: int, kpi_ids: Iterable[uuid.UUID | str]) -> int:
-    """Once the transaction that wrote the values commits, schedule a forecast recompute of
-    each KPI, debounced. Returns how many KPIs were handed on."""
-    distinct = sorted({str(pk) for pk in kpi_ids})
-
-    def claim_and_send() -> None:
-        for kpi_id in distinct:
-            _forecast_debounced(org_id, kpi_id)
-
-    # Claimed only after the commit: a rolled-back write must not hold the window shut. One
-    # callback for the batch (a function, not a partial: Django names it when it logs a
-    # failure), and robust: a broker that is down never fails the write that committed.
-    transaction.on_commit(claim_and_send, robust=True)
-    return len(distinct)
-
-
-def forecast_debounce_claim(org_id: int, kpi_id: str) -> bool:
-    """True for the first caller in the window, false for the rest."""
-    return bool(cache.add(f"forecast-due:{org_id}:{kpi_id}", 1, FORECAST_DEBOUNCE_SECONDS))
+def forecast_refreshes_claim(*, now: dt.datetime | None = None) -> list[tuple[int, uuid.UUID]]:
+    """Take the refreshes that have settled: (organisation id, KPI id) each, once — two
+    dispatchers at the same moment skip each other's rows."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=FORECAST_DEBOUNCE_SECONDS)
+    with transaction.atomic(), scopes_disabled():
+        rows = list(
+            ForecastRefresh.objects.select_for_update(skip_locked=True)
+            .filter(requested_at__lte=cutoff)
+            .order_by("requested_at")
+            .values_list("pk", "organization_id", "kpi_id")[:CLAIM_BATCH]
+        )
+        ForecastRefresh.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
+    return [(org_id, kpi_id) for _, org_id, kpi_id in rows]
 
 
-def _forecast_debounced(org_id: int, kpi_id: str) -> None:
-    if forecast_debounce_claim(org_id, kpi_id):
-        current_app.send_task(
-            KPI_FORECAST_TASK, args=(org_id, kpi_id), countdown=FORECAST_DEBOUNCE_SECONDS
+def forecast_refresh_again(*, org_id: int, kpi_id: uuid.UUID | str) -> None:
+    """Put a claimed refresh back (its publish failed): the next dispatch tries again."""
+    with scopes_disabled():
+        ForecastRefresh.objects.get_or_create(
+            organization_id=org_id, kpi_id=kpi_id, defaults={"requested_at": timezone.now()}
         )

@@ -7,15 +7,15 @@ import math
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.http import Http404
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from metrics.forecasting.hooks import (
+    FORECAST_DEBOUNCE_SECONDS,
     KPI_FORECAST_TASK,
-    forecast_debounce_claim,
-    forecasts_refresh_soon,
+    forecast_refreshes_claim,
 )
 from metrics.forecasting.outlook import Outlook
 from metrics.forecasting.selectors import (
@@ -48,6 +48,7 @@ from metrics.tasks import (
     kpi_forecast_task,
     org_links_task,
 )
+from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory, TargetFactory
 
 START = dt.date(2023, 1, 1)
@@ -305,19 +306,31 @@ def test_the_link_task_stores_the_evidence(acme, linked):
     assert org_links_task(acme.org.pk) == 2
 
 
-def test_values_arriving_in_a_burst_schedule_one_recompute_per_kpi(
-    acme, revenue, django_capture_on_commit_callbacks
-):
-    key = f"forecast-due:{acme.org.pk}:{revenue.pk}"
-    cache.delete(key)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        handed = forecasts_refresh_soon(org_id=acme.org.pk, kpi_ids=[revenue.pk, str(revenue.pk)])
+def test_values_arriving_in_a_burst_schedule_one_recompute_per_kpi(acme, globex, revenue):
+    from metrics.ingestion import RawValue, values_ingest
+    from metrics.models import ForecastRefresh
 
-    assert handed == 1 and len(callbacks) == 1
-    assert kpi_forecast_task.name == KPI_FORECAST_TASK  # the hook sends the task by this name
-    assert forecast_debounce_claim(acme.org.pk, str(revenue.pk))
-    assert not forecast_debounce_claim(acme.org.pk, str(revenue.pk))  # the window is taken
-    cache.delete(key)
+    for month in (1, 2, 3):  # a burst: three writes of the same KPI
+        values_ingest(
+            org=acme.org,
+            rows=[RawValue(kpi=revenue.pk, period_date=dt.date(2027, month, 1), value=month)],
+            source="api",
+        )
+    with org_scope(acme.org):
+        assert ForecastRefresh.objects.filter(kpi=revenue).count() == 1
+    assert forecast_refreshes_claim() == []  # not settled yet
+    later = timezone.now() + dt.timedelta(seconds=FORECAST_DEBOUNCE_SECONDS + 1)
+    assert forecast_refreshes_claim(now=later) == [(acme.org.pk, revenue.pk)]
+    assert forecast_refreshes_claim(now=later) == []  # handed out once
+    assert kpi_forecast_task.name == KPI_FORECAST_TASK
+    unchanged = values_ingest(
+        org=acme.org,
+        rows=[RawValue(kpi=revenue.pk, period_date=dt.date(2027, 3, 1), value=3)],
+        source="api",
+    )
+    assert unchanged.unchanged == 1
+    with org_scope(acme.org):
+        assert not ForecastRefresh.objects.exists()  # nothing changed: nothing to refresh
 
 
 # --- the panel -------------------------------------------------------------------------------
