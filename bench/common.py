@@ -63,7 +63,7 @@ def run_django(env: dict[str, str], script: str) -> dict:
         cwd=ROOT,
         env=env,
         check=True,
-        capture_output=True,
+        stdout=subprocess.PIPE,  # the script's errors and diagnostics reach the terminal
         text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])

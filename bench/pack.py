@@ -26,6 +26,8 @@ from bench.common import ROOT, app_env, recreate_database, run_django, scratch_u
 
 SIZES = [int(n) for n in os.environ.get("BENCH_SIZES", "40,300").split(",")]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+# BENCH_PROFILE=1: where the PDF's time goes (cProfile of each layout, on standard error).
+PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 
 SCRIPT = r"""
 import datetime as dt, json, random, statistics, time
@@ -47,7 +49,8 @@ from reviews.packs.pdf import render_pdf
 from reviews.packs.xlsx import render_xlsx
 from types import SimpleNamespace
 
-SIZES, RUNS = %(sizes)s, %(runs)s
+import sys
+SIZES, RUNS, PROFILE = %(sizes)s, %(runs)s, %(profile)s
 rng = random.Random(7)
 today = dt.date.today()
 user = User.objects.create(username="cfo", first_name="Carla", last_name="Finanz")
@@ -140,7 +143,14 @@ for n in SIZES:
         meta = {"version": 1, "generated_by": "bench", "generated_at": "now", "data_as_of": "now"}
         t0 = time.perf_counter()
         context = {"data": data, "pack": SimpleNamespace(version=1), "meta": meta, "stamp": None}
+        if PROFILE:
+            import cProfile, pstats
+            profile = cProfile.Profile()
+            profile.enable()
         pdf, pages = render_pdf(context)
+        if PROFILE:
+            profile.disable()
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
         t1 = time.perf_counter()
         workbook = render_xlsx(data, meta)
         t2 = time.perf_counter()
@@ -165,7 +175,8 @@ def main() -> None:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
         )
-        results = run_django(env, SCRIPT % {"sizes": SIZES, "runs": RUNS})
+        script = SCRIPT % {"sizes": SIZES, "runs": RUNS, "profile": PROFILE}
+        results = run_django(env, script)
     finally:
         recreate_database(base, name, create=False)
     goals = {40: 5.0, 300: 20.0}

@@ -194,6 +194,15 @@ def _status(rows: Sequence[dict]) -> dict[str, Any]:
     }
 
 
+def _unexplained(rows: Sequence[dict]) -> list[dict]:
+    """The rows whose owner owes commentary and has not written it."""
+    return [
+        {"name": row["name"], "owner": row["owner"]}
+        for row in rows
+        if row["needs_commentary"] and row["commentary"] is None
+    ]
+
+
 def _counts(rows: Sequence[dict]) -> dict[str, int]:
     counted = Counter(row["month"]["rag"] for row in rows)
     return {str(key): counted.get(str(key), 0) for key in RAG_KEYS}
@@ -490,6 +499,7 @@ def pack_data(
                 "kpis": section_kpis,
                 "counts": _counts(section_kpis),
                 "status": _status(section_kpis),
+                "missing_commentary": _unexplained(section_kpis),
             }
         )
     unaligned = [rows[k.pk] for k in kpis if k.objective is None]
@@ -543,11 +553,8 @@ def pack_data(
         ],
         "sections": sections,
         "unaligned": unaligned,
-        "missing_commentary": [
-            {"id": row["id"], "name": row["name"], "owner": row["owner"]}
-            for row in all_rows
-            if row["needs_commentary"] and row["commentary"] is None
-        ],
+        "unaligned_missing": _unexplained(unaligned),
+        "missing_commentary": _unexplained(all_rows),
         "moved_targets": _moved_targets(org, ids, month),
         "meetings": _meetings(org, month, teams),
         "red_without_action": [
