@@ -102,6 +102,6 @@ def wait_for(url: str, timeout: float = 30) -> None:
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or starting
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
