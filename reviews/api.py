@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -20,7 +20,7 @@ from perfmgmt.permissions import can_see_packs
 from perfmgmt.validation import ensure_allowed
 from reviews.models import Pack, PackStatus
 from reviews.packs.selectors import pack_get, packs_of
-from reviews.packs.services import pack_file_name, pack_request
+from reviews.packs.services import PACK_FILE_TYPES, pack_file_response, pack_request
 
 ROLE_MESSAGE = "Packs are for finance, executives and admins (or a key one of them made)."
 
@@ -147,22 +147,10 @@ class PackDetailAPI(OrgAPIView):
 
 class _PackFileAPI(OrgAPIView):
     ext = "pdf"
-    content_type = "application/pdf"
 
     def get(self, request: Request, org_slug: str, pack_id: str) -> FileResponse:
         ensure_allowed(can_see_packs(self.actor()), ROLE_MESSAGE)
-        pack = pack_get(org=self.org, pack_id=pack_id)
-        stored = pack.pdf if self.ext == "pdf" else pack.xlsx
-        if pack.status != PackStatus.DONE or not stored:
-            raise Http404("This pack has no file yet.")
-        response = FileResponse(
-            stored.open("rb"),
-            as_attachment=True,
-            filename=pack_file_name(pack, self.ext),
-            content_type=self.content_type,
-        )
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return pack_file_response(pack_get(org=self.org, pack_id=pack_id), self.ext)
 
 
 class PackPdfAPI(_PackFileAPI):
@@ -173,8 +161,7 @@ class PackPdfAPI(_PackFileAPI):
 
 class PackXlsxAPI(_PackFileAPI):
     ext = "xlsx"
-    content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-    @extend_schema(responses={(200, content_type): OpenApiTypes.BINARY})
+    @extend_schema(responses={(200, PACK_FILE_TYPES["xlsx"]): OpenApiTypes.BINARY})
     def get(self, request: Request, org_slug: str, pack_id: str) -> FileResponse:
         return super().get(request, org_slug, pack_id)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -21,10 +21,10 @@ from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import form_submit
 from reviews.forms import CommentaryForm, PackForm, PresentForm
-from reviews.models import Pack, PackStatus
+from reviews.models import Pack
 from reviews.packs.data import commentary_due_date, commentary_due_kpis, review_day
 from reviews.packs.selectors import month_choices, pack_get, pack_list
-from reviews.packs.services import pack_file_name, pack_present, pack_request, pack_retry
+from reviews.packs.services import pack_file_response, pack_present, pack_request, pack_retry
 from reviews.reminders import commentary_chase
 from reviews.selectors import kpi_commentaries
 from reviews.services import commentary_save
@@ -113,15 +113,7 @@ def pack_status(request: TenantRequest, pack_id: str) -> HttpResponse:
 
 def _download(request: TenantRequest, pack_id: str, ext: str) -> FileResponse:
     ensure_allowed(can_see_packs(request.membership), PACK_ROLE_MESSAGE)
-    pack = pack_get(org=request.org, pack_id=pack_id)
-    stored = pack.pdf if ext == "pdf" else pack.xlsx
-    if pack.status != PackStatus.DONE or not stored:
-        raise Http404("This pack has no file yet.")
-    response = FileResponse(
-        stored.open("rb"), as_attachment=True, filename=pack_file_name(pack, ext)
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pack_file_response(pack_get(org=request.org, pack_id=pack_id), ext)
 
 
 @org_view

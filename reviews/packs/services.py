@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.http import FileResponse, Http404
 from django.utils import timezone
 
 from metrics.formats import day_label, moment_label
@@ -32,6 +33,7 @@ from perfmgmt.permissions import can_see_packs
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import ensure_allowed, ensure_same_org
+from reviews.exports import XLSX_TYPE
 from reviews.models import (
     ACTIVE_PACK_STATUSES,
     MeetingKind,
@@ -224,6 +226,28 @@ def _stamp(org: Organization, pack: Pack) -> dict[str, str] | None:
 
 def pack_file_name(pack: Pack, ext: str) -> str:
     return f"{pack.organization.slug}-business-review-{pack.month:%Y-%m}-v{pack.version}.{ext}"
+
+
+PACK_FILE_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": XLSX_TYPE,
+}
+
+
+def pack_file_response(pack: Pack, ext: str) -> FileResponse:
+    """One of a ready pack's files as a download that no cache keeps (404 before it is ready);
+    the page and the API serve them through here, after their own permission check."""
+    stored = pack.pdf if ext == "pdf" else pack.xlsx
+    if pack.status != PackStatus.DONE or not stored:
+        raise Http404("This pack has no file yet.")
+    response = FileResponse(
+        stored.open("rb"),
+        as_attachment=True,
+        filename=pack_file_name(pack, ext),
+        content_type=PACK_FILE_TYPES[ext],
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def pack_build(*, org: Organization, pack_id: uuid.UUID | str) -> Pack | None:
