@@ -15,7 +15,13 @@ from metrics.selectors import Reading
 from metrics.services import KPI_FIELDS
 from metrics.sources import SOURCE_FIELDS
 from objectives.models import Objective
-from perfmgmt.forms import PeriodField, TenantModelForm, UserChoiceField, limit_choices
+from perfmgmt.forms import (
+    PeriodField,
+    TenantModelForm,
+    UnitNumberInput,
+    UserChoiceField,
+    limit_choices,
+)
 from perfmgmt.models import Organization
 from perfmgmt.selectors import org_members
 
@@ -32,6 +38,20 @@ class KpiForm(TenantModelForm):
         fields = list(KPI_FIELDS)
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
         field_classes = {"outcome_owner": UserChoiceField, "data_owner": UserChoiceField}
+        labels = {
+            "key": "Key for REST clients",
+            "unit": "Unit",
+            "direction": "Better when",
+            "kind": "Lead or lag",
+            "aggregation": "Values in a period combine by",
+            "objective": "Objective it measures",
+            "is_key": "Key KPI",
+        }
+        help_texts = {
+            "unit": "Shown after every number: %, €, days, tickets…",
+            "outcome_owner": "Answers for the result.",
+            "data_owner": "Answers for the number being recorded and right.",
+        }
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
@@ -49,17 +69,28 @@ class KpiForm(TenantModelForm):
 
 
 class TargetForm(forms.Form):
-    value = forms.FloatField(label="Target")
+    value = forms.FloatField(label="Target", widget=UnitNumberInput())
     green_threshold = forms.FloatField(
-        required=False, help_text="At or better than this is green (default: the target)."
+        label="On target from",
+        required=False,
+        widget=UnitNumberInput(),
+        help_text="At or better than this is on target (default: the target).",
     )
     amber_threshold = forms.FloatField(
-        required=False, help_text="At or better than this is amber (default: 10% off target)."
+        label="At risk from",
+        required=False,
+        widget=UnitNumberInput(),
+        help_text="At or better than this is at risk, worse is off target "
+        "(default: 10% off the target).",
     )
 
-    def __init__(self, *args, org: Organization, **kwargs) -> None:
+    def __init__(self, *args, org: Organization, unit: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields = {"period": PeriodField(org=org), **self.fields}
+        for name in ("value", "green_threshold", "amber_threshold"):
+            widget = self.fields[name].widget
+            if isinstance(widget, UnitNumberInput):
+                widget.unit = unit
 
 
 class ValueForm(forms.Form):
@@ -70,11 +101,16 @@ class ValueForm(forms.Form):
     first as the default, and a value far outside its history held back until `confirm`."""
 
     period_date = forms.DateField(
+        label="Period",
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Any day in the period; the value is filed under the period's first day.",
     )
-    value = forms.FloatField(widget=forms.NumberInput(attrs={"step": "any"}))
-    confidence = forms.ChoiceField(choices=Confidence.choices, initial=Confidence.PRELIMINARY)
+    value = forms.FloatField(widget=UnitNumberInput())
+    confidence = forms.ChoiceField(
+        choices=Confidence.choices,
+        initial=Confidence.PRELIMINARY,
+        help_text="How sure the number is: final, preliminary or an estimate.",
+    )
     note = forms.CharField(max_length=500, required=False)
     # The fields handed to metric_value_record, by the ingestion's names.
     VALUE_NAMES = ("period_date", "value", "confidence", "note")
@@ -95,6 +131,9 @@ class ValueForm(forms.Form):
         self.kpi = kpi
         self.range = plausible_range([r.value for r in history])
         self.fields["value"].label = f"Value ({kpi.unit})" if kpi.unit else "Value"
+        value_widget = self.fields["value"].widget
+        if isinstance(value_widget, UnitNumberInput):
+            value_widget.unit = kpi.unit
         if history:
             last = history[0]
             self.fields["value"].help_text = (
@@ -128,19 +167,46 @@ class ValueForm(forms.Form):
 
 
 class DataSourceForm(TenantModelForm):
-    url = forms.URLField(required=False, max_length=1000, assume_scheme="https")
+    url = forms.URLField(
+        label="URL",
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        help_text="Where the JSON or CSV is fetched from (https).",
+    )
     auth_header = forms.CharField(
+        label="Authorization header",
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text="Sent as the Authorization header. Never shown again; leave empty to keep it.",
     )
-    csv_file = forms.FileField(required=False, help_text="Or upload a CSV instead of a URL.")
+    csv_file = forms.FileField(
+        label="CSV file", required=False, help_text="Or upload a CSV instead of a URL."
+    )
 
     class Meta:
         model = DataSource
         # The uploaded file arrives through csv_file; the secret through auth_header.
         fields = [name for name in SOURCE_FIELDS if name != "csv_text"]
         field_classes = {"data_owner": UserChoiceField}
+        labels = {
+            "kind": "Format",
+            "records_path": "Path to the records",
+            "kpi_field": "KPI field",
+            "date_field": "Date field",
+            "value_field": "Value field",
+            "confidence_field": "Confidence field",
+            "interval_minutes": "Pull every (minutes)",
+            "cron": "Or on a schedule (cron)",
+            "enabled": "Pull on schedule",
+        }
+        help_texts = {
+            "kpi_field": "The record's field holding the KPI's key.",
+            "date_field": "The record's field holding the period date (YYYY-MM-DD).",
+            "value_field": "The record's field holding the number.",
+            "confidence_field": "Optional: final, preliminary or estimate per record.",
+        }
+        widgets = {"interval_minutes": UnitNumberInput("minutes")}
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)

@@ -57,13 +57,16 @@ def worst_rag(rags: Iterable[str]) -> Rag:
     return Rag(min(rags, key=RAG_ORDER.__getitem__, default=Rag.NONE))
 
 
-# The roll-up rule: how an objective, a priority or a perspective reads from its KPIs. It is on
-# target when at least ROLLUP_GREEN of its KPIs with data are on target, at risk from
-# ROLLUP_AMBER, off target below; a key KPI counts ROLLUP_KEY_WEIGHT times; a group none of whose
-# KPIs has data has no data. The worst single KPI is shown beside it, never instead of it: a map
-# that is red whenever one KPI of twenty is red stops being read.
+# The roll-up rule: how an objective, a priority or a perspective reads from its KPIs. Each KPI
+# with data scores 1 on target, ROLLUP_AMBER_CREDIT at risk, 0 off target; a key KPI counts
+# ROLLUP_KEY_WEIGHT times. The group is on target when its weighted score is at least
+# ROLLUP_GREEN, at risk from ROLLUP_AMBER, off target below; a group none of whose KPIs has data
+# has no data. So one KPI at risk reads at risk (not off target), nine on target and one off
+# read on target. The share of KPIs on target and the worst single KPI are shown beside it,
+# never instead of it: a map that is red whenever one KPI of twenty is red stops being read.
 ROLLUP_GREEN = 0.7
 ROLLUP_AMBER = 0.4
+ROLLUP_AMBER_CREDIT = 0.5
 ROLLUP_KEY_WEIGHT = 2
 
 
@@ -73,6 +76,7 @@ class Rollup:
     on_target: float | None  # the weighted share of KPIs with data that are on target
     worst: Rag
     counts: dict[str, int]  # KPIs by status, unweighted
+    score: float | None = None  # the weighted score the status is read from (0–1)
 
     @property
     def rag_label(self) -> str:
@@ -97,8 +101,10 @@ def rollup(statuses: Iterable[tuple[str, bool]]) -> Rollup:
     if not total:
         return Rollup(Rag.NONE, None, worst_rag(counts), _all_counts(counts))
     share = sum(weight for rag, weight in with_data if rag == Rag.GREEN) / total
-    rag = Rag.GREEN if share >= ROLLUP_GREEN else Rag.AMBER if share >= ROLLUP_AMBER else Rag.RED
-    return Rollup(rag, share, worst_rag(r for r, _ in with_data), _all_counts(counts))
+    credit = {Rag.GREEN: 1.0, Rag.AMBER: ROLLUP_AMBER_CREDIT}
+    score = sum(weight * credit.get(rag, 0.0) for rag, weight in with_data) / total
+    rag = Rag.GREEN if score >= ROLLUP_GREEN else Rag.AMBER if score >= ROLLUP_AMBER else Rag.RED
+    return Rollup(rag, share, worst_rag(r for r, _ in with_data), _all_counts(counts), score)
 
 
 def _all_counts(counts: Counter) -> dict[str, int]:

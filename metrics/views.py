@@ -101,7 +101,7 @@ def kpi_edit(request: TenantRequest, kpi_id: str) -> HttpResponse:
 def target_set(request: TenantRequest, kpi_id: str) -> HttpResponse:
     kpi = kpi_get(org=request.org, kpi_id=kpi_id)
     ensure_allowed(can_set_target(request.membership, kpi))
-    form = TargetForm(request.POST or None, org=request.org)
+    form = TargetForm(request.POST or None, org=request.org, unit=kpi.unit)
 
     def save(f: TargetForm) -> object:
         data = dict(f.cleaned_data)

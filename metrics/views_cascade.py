@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
@@ -63,8 +63,19 @@ def explorer(request: TenantRequest) -> HttpResponse:
 @org_view
 @require_GET
 def explorer_priority(request: TenantRequest, priority_id: str) -> HttpResponse:
-    """One priority's row, expanded (its objectives and KPIs) or collapsed again."""
+    """One priority's row, expanded (its objectives and KPIs) or collapsed again.
+
+    The row is a piece of the explorer for htmx to swap in; a browser that opens its address
+    itself (a bookmark, a new tab) is sent to the explorer at that row."""
     priority = priority_get(org=request.org, priority_id=priority_id)
+    if not request.htmx:
+        explorer_url = reverse("cascade:explorer", kwargs={"org_slug": request.org.slug})
+        query = request.GET.copy()
+        query.pop("collapse", None)
+        suffix = f"?{query.urlencode()}" if query else ""
+        response = redirect(f"{explorer_url}{suffix}#explorer-{priority.pk}")
+        patch_vary_headers(response, ["HX-Request"])
+        return response
     filters = Filters.from_query(request.GET)
     expanded = request.GET.get("collapse") != "1"
     context = {

@@ -20,8 +20,17 @@ class PriorityForm(TenantModelForm):
             "horizon_start": forms.DateInput(attrs={"type": "date"}),
             "horizon_end": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 3}),
+            "rank": forms.NumberInput(attrs={"min": 1, "class": "short"}),
         }
         field_classes = {"owner": UserChoiceField}
+        labels = {
+            "perspective": "Balanced-Scorecard perspective",
+            "rank": "Order",
+            "horizon_start": "From",
+            "horizon_end": "Until",
+            "is_active": "Active",
+        }
+        help_texts = {"rank": "1 comes first on the scorecard and map."}
 
     def __init__(self, *args: Any, org: Organization, **kwargs: Any) -> None:
         super().__init__(*args, org=org, **kwargs)
@@ -31,7 +40,12 @@ class PriorityForm(TenantModelForm):
 class ObjectiveForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    priority = forms.ModelChoiceField(queryset=StrategicPriority.objects.none(), required=False)
+    priority = forms.ModelChoiceField(
+        queryset=StrategicPriority.objects.none(),
+        required=False,
+        label="Strategic priority",
+        help_text="The priority this objective serves; a child objective inherits its parent's.",
+    )
     parent = forms.ModelChoiceField(
         queryset=Objective.objects.none(), required=False, label="Parent objective"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -101,18 +102,79 @@ class TenantModelForm(forms.ModelForm, metaclass=_TenantModelFormMetaclass):
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
 
 
+class UnitNumberInput(forms.NumberInput):
+    """A number input with its unit written after it ("%", "meetings", "/ 10").
+
+    The unit is decoration for the eye; the field's label names it for a screen reader."""
+
+    template_name = "forms/widgets/number_unit.html"
+
+    def __init__(self, unit: str = "", attrs: dict[str, Any] | None = None) -> None:
+        super().__init__({"step": "any", **(attrs or {})})
+        self.unit = unit
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["unit"] = self.unit
+        return context
+
+
+MONTHS = [
+    (1, "January"),
+    (2, "February"),
+    (3, "March"),
+    (4, "April"),
+    (5, "May"),
+    (6, "June"),
+    (7, "July"),
+    (8, "August"),
+    (9, "September"),
+    (10, "October"),
+    (11, "November"),
+    (12, "December"),
+]
+
+
+def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The IANA time zones, grouped by region ("Europe" → "Berlin"), UTC first."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in sorted(zoneinfo.available_timezones()):
+        region, _, city = name.partition("/")
+        if not city or region in {"Etc", "SystemV", "US"} or name.startswith("posix"):
+            continue
+        groups.setdefault(region, []).append((name, city.replace("_", " ").replace("/", " / ")))
+    return [("", [("UTC", "UTC")]), *groups.items()]
+
+
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="Who or what uses it, e.g. 'Data warehouse'.")
-    scope = forms.ChoiceField(choices=ApiKeyScope.choices, initial=ApiKeyScope.READ)
+    scope = forms.ChoiceField(
+        choices=ApiKeyScope.choices,
+        initial=ApiKeyScope.READ,
+        help_text="Read keys can only fetch; write keys can also push values.",
+    )
     expires_at = forms.DateTimeField(
+        label="Expires",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Optional. The key stops working at this time.",
+        help_text="The key stops working at this time (organisation time zone).",
     )
 
 
 class OrganizationSettingsForm(forms.ModelForm):
+    timezone = forms.ChoiceField(
+        label="Time zone",
+        choices=timezone_choices,
+        help_text="Check-in days, reminders and report months follow this time zone.",
+    )
+    fiscal_year_start_month = forms.TypedChoiceField(
+        label="Fiscal year starts in",
+        choices=MONTHS,
+        coerce=int,
+        help_text="Quarters and years in targets and reports count from this month.",
+    )
     slack_webhook_url = forms.URLField(
+        label="Slack webhook URL",
         required=False,
         assume_scheme="https",
         widget=forms.PasswordInput(render_value=False),
@@ -123,6 +185,11 @@ class OrganizationSettingsForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = list(ORG_SETTINGS_FIELDS)
+        labels = {
+            "checkin_weekday": "Check-in day",
+            "checkin_hour": "Check-in reminder at",
+            "require_2fa_for_admins": "Require two-factor sign-in for admins",
+        }
 
 
 class TotpCodeForm(forms.Form):

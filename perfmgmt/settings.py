@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "template_partials",
     "rest_framework",
@@ -506,6 +507,9 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 # Pack files go through Django's storage API: the filesystem under MEDIA_ROOT by default (never
 # served as static files: a view checks the membership before it streams one).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or VAR_DIR / "media")
+# Every form renders its fields one way (templates/forms/).
+FORM_RENDERER = "perfmgmt.rendering.FormRenderer"
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Production serves hashed, compressed files (collectstatic builds them in the image) that

@@ -10,7 +10,7 @@ from metrics.models import Kpi, MetricValue
 from metrics.selectors import kpi_list
 from objectives.models import Objective, Perspective
 from objectives.selectors import objective_list
-from perfmgmt.forms import UserChoiceField, limit_choices
+from perfmgmt.forms import UnitNumberInput, UserChoiceField, limit_choices
 from perfmgmt.models import Organization, Team
 from perfmgmt.selectors import display_name, org_members, team_list
 from reviews.models import (
@@ -29,9 +29,15 @@ from reviews.services import KpiValueIn
 
 class CheckInForm(forms.Form):
     status = forms.ChoiceField(choices=CheckInStatus.choices, widget=forms.RadioSelect)
-    progress = forms.IntegerField(min_value=0, max_value=100, label="Progress (%)")
+    progress = forms.IntegerField(
+        min_value=0, max_value=100, label="Progress (%)", widget=UnitNumberInput("%")
+    )
     confidence = forms.IntegerField(
-        min_value=0, max_value=10, label="Confidence (0–10)", help_text="Will we make it?"
+        min_value=0,
+        max_value=10,
+        label="Confidence (0–10)",
+        help_text="Will we make it? 0 is no chance, 10 is certain.",
+        widget=UnitNumberInput("/ 10"),
     )
     reason = forms.CharField(
         required=False,
@@ -57,6 +63,7 @@ class CheckInForm(forms.Form):
             self.fields[f"value_{kpi.key}"] = forms.FloatField(
                 required=False,
                 label=f"{kpi.name} ({kpi.unit})" if kpi.unit else kpi.name,
+                widget=UnitNumberInput(kpi.unit),
                 initial=now.value if now else None,
                 help_text=_recorded(now) if now else "No value yet for this period.",
             )

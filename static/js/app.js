@@ -24,4 +24,19 @@
       target.click();
     }
   });
+
+  /* A table wider than its column (on a phone) scrolls sideways inside itself; a keyboard
+     can then focus it to scroll it. Checked again when the width changes or htmx swaps. */
+  function markScrollable() {
+    document.querySelectorAll("table, .map-wrap").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth + 1) {
+        el.setAttribute("tabindex", "0");
+      } else if (el.getAttribute("tabindex") === "0") {
+        el.removeAttribute("tabindex");
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", markScrollable);
+  document.addEventListener("htmx:afterSettle", markScrollable);
+  window.addEventListener("resize", markScrollable);
 })();

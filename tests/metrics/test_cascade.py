@@ -68,12 +68,21 @@ def test_filters_update_the_tree_in_place(acme, acme_cascade, client_for):
         HTTP_HX_TARGET="explorer-tree",
     ).content.decode()
     assert "<html" not in fragment and "Nothing matches" in fragment
-    subtree = client.get(f"/o/acme/explorer/{acme_cascade.priority.pk}/?kind=lead").content.decode()
+    row = f"/o/acme/explorer/{acme_cascade.priority.pk}/"
+    subtree = client.get(f"{row}?kind=lead", HTTP_HX_REQUEST="true").content.decode()
     assert "No objective matches" in subtree
-    subtree = client.get(
-        f"/o/acme/explorer/{acme_cascade.priority.pk}/?status=amber"
-    ).content.decode()
+    subtree = client.get(f"{row}?status=amber", HTTP_HX_REQUEST="true").content.decode()
     assert acme_cascade.kpi.name in subtree
+
+
+def test_a_row_opened_as_a_page_is_the_explorer_at_that_row(acme, acme_cascade, client_for):
+    row = f"/o/acme/explorer/{acme_cascade.priority.pk}/"
+    answer = client_for(acme.viewer).get(f"{row}?status=amber&collapse=1")
+    assert answer.status_code == 302
+    assert answer["Location"] == (
+        f"/o/acme/explorer/?status=amber#explorer-{acme_cascade.priority.pk}"
+    )
+    assert "HX-Request" in answer["Vary"]
 
 
 def test_the_strategy_map_stays_readable_with_200_objectives(acme, acme_cascade, client_for):
@@ -139,10 +148,10 @@ def test_the_explorer_costs_the_same_queries_at_any_size(acme, acme_cascade, cli
     url = "/o/acme/" + path.format(priority=acme_cascade.priority.pk)
     grow(acme, acme_cascade, 2)
     with CaptureQueriesContext(connection) as small:
-        assert client.get(url).status_code == 200
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
     grow(acme, acme_cascade, 12)
     with CaptureQueriesContext(connection) as big:
-        assert client.get(url).status_code == 200
+        assert client.get(url, HTTP_HX_REQUEST="true").status_code == 200
     assert len(big.captured_queries) == len(small.captured_queries)
 
 
@@ -216,7 +225,16 @@ def test_the_rollup_reads_the_share_on_target_with_the_worst_beside_it():
     # A key KPI counts twice: two key reds against four greens is 4 of 8, at risk.
     keyed = rollup([("green", False)] * 4 + [("red", True)] * 2)
     assert (keyed.rag, keyed.on_target) == (Rag.AMBER, 0.5)
-    assert rollup([("red", False), ("amber", False), ("green", False)]).rag == Rag.RED
+    # At risk earns half: one of each scores 0.5, at risk; one at risk alone is at risk, not
+    # off target; two off and one at risk score 1/6, off target.
+    assert rollup([("red", False), ("amber", False), ("green", False)]).rag == Rag.AMBER
+    alone = rollup([("amber", False)])
+    assert (alone.rag, alone.on_target, alone.score) == (Rag.AMBER, 0.0, 0.5)
+    assert rollup([("red", False), ("red", False), ("amber", False)]).rag == Rag.RED
+    # Lower-is-better KPIs arrive here already judged: the rule reads statuses only.
+    assert rollup([("green", False)] * 2 + [("amber", False)] * 9 + [("red", False)]).rag == (
+        Rag.AMBER
+    )
     # KPIs without data neither help nor hurt; none with data is no data.
     assert rollup([("green", False), ("none", False)]).rag == Rag.GREEN
     empty = rollup([("none", True)])
