@@ -32,10 +32,10 @@ def label(route: str) -> str:
 
 def test_every_page_at_desktop_and_phone_width(
     acme,
-    acme_objects,
+    acme_objects,  # noqa: F811
     page,
     client_for,
-    screenshot,  # noqa: F811
+    screenshot,
 ):
     for route in PUBLIC_PAGES:
         assert page.goto(f"/{route}").status == 200, route
