@@ -128,6 +128,7 @@ class KpiSpec:
     is_key: bool = False
     drives: tuple[str, ...] = ()
     data_owner: str | None = None
+    target: float | None = None  # the same round target every quarter, instead of the trend's
 
 
 KPIS = [
@@ -198,19 +199,32 @@ KPIS = [
         0.95,
         direction="lower",
     ),
-    KpiSpec("expansion-arr", "Expansion ARR", "€k", "o3", "lag", "monthly", 60, 0.6, 0.15, 1.0),
+    KpiSpec(
+        "expansion-arr",
+        "Expansion ARR",
+        "€k",
+        "o3",
+        "lag",
+        "monthly",
+        60,
+        0.6,
+        0.15,
+        1.0,
+        target=110,
+    ),
     KpiSpec(
         "qbr-coverage",
-        "Accounts with a QBR this quarter",
+        "Accounts with a business review in the last 90 days",
         "%",
         "o3",
         "lead",
-        "weekly",
+        "monthly",
         45,
         0.4,
         0.05,
         1.0,
         drives=("expansion-arr", "nrr"),
+        target=65,
     ),
     KpiSpec(
         "nrr",
@@ -237,6 +251,7 @@ KPIS = [
         0.01,
         1.0,
         is_key=True,
+        target=72,
     ),
     KpiSpec(
         "cloud-cost-ratio",
@@ -359,7 +374,7 @@ KPIS = [
         6,
         1.0,
         0.15,
-        1.0,
+        0.85,
         drives=("change-failure",),
     ),
     KpiSpec(
@@ -372,7 +387,7 @@ KPIS = [
         18,
         -0.45,
         0.1,
-        1.0,
+        1.15,
         direction="lower",
     ),
     KpiSpec(
@@ -395,11 +410,12 @@ KPIS = [
         "o8",
         "lag",
         "monthly",
-        99.7,
+        99.8,
         0.0015,
-        0.0008,
-        1.0007,
+        0.0003,
+        1.0,
         is_key=True,
+        target=99.9,
     ),
     KpiSpec(
         "p1-incidents",
@@ -574,7 +590,8 @@ KPIS = [
         30,
         1.2,
         0.03,
-        1.0,
+        0.92,
+        drives=("regretted-attrition",),
     ),
 ]
 
@@ -616,6 +633,41 @@ COMMENTARY_BY_STATUS = {
 }
 
 
+# This week's check-ins by objective code ("*": the rest): the churn objective wobbles, and
+# Operations — slipping for ten weeks — says so.
+THIS_WEEK = {
+    "*": {
+        "status": "on_track",
+        "progress": 60,
+        "confidence": 7,
+        "reason": "",
+        "next_steps": "Keep going",
+    },
+    "o6": {
+        "status": "at_risk",
+        "progress": 45,
+        "confidence": 3,
+        "reason": "Two mid-market renewals are wobbling",
+        "next_steps": "Executive sponsor calls on both accounts this week",
+    },
+    "o9": {
+        "status": "at_risk",
+        "progress": 35,
+        "confidence": 4,
+        "reason": "The backlog has grown for ten weeks: two agents on leave, a release that "
+        "doubled how-to tickets",
+        "next_steps": "Borrow two people from Customer Success; publish the top-10 how-to articles",
+    },
+    "o10": {
+        "status": "at_risk",
+        "progress": 40,
+        "confidence": 4,
+        "reason": "Slower resolution pushes cost to serve up",
+        "next_steps": "Route how-to tickets to self-service first",
+    },
+}
+
+
 def _history_dates(cadence: str, today: dt.date, years: int = 2) -> list[dt.date]:
     """Period starts of the last `years` years of completed periods, oldest first."""
     dates: list[dt.date] = []
@@ -628,21 +680,66 @@ def _history_dates(cadence: str, today: dt.date, years: int = 2) -> list[dt.date
 
 
 def _as_measured(spec: KpiSpec, value: float) -> float:
-    """Counts are whole numbers; everything else keeps the precision its unit is read at."""
+    """Counts are whole numbers; everything else keeps the precision its unit is read at:
+    millions and ratios to two places, small numbers to two, percentages and the rest to one,
+    thousands whole."""
     if not spec.unit:
         return float(max(0, round(value)))
-    return round(value, 2 if abs(value) < 100 else 1)
+    if spec.unit in ("€M", "x") or abs(value) < 10:
+        return round(value, 2)
+    if spec.unit == "%" and abs(value) >= 99:
+        return round(value, 2)  # availability: 99.95 % is not 100 %
+    return round(value, 1) if abs(value) < 1000 else float(round(value))
 
 
 def _round_target(value: float, spec: KpiSpec) -> float:
     """A target as a planner writes it: whole counts, round figures."""
     size = abs(value)
+    if spec.unit == "%" and 99 <= size <= 100:
+        return round(value, 1)  # 99.9 % availability, not 100 %
+    if spec.unit and size < 10:
+        return round(value, 1)
     if not spec.unit or size >= 10:
         step = 5 if size >= 100 else 1
         if size >= 1000:
             step = 10 ** (len(str(int(size))) - 2)
         return float(max(step if not spec.unit else 1, round(value / step) * step))
     return round(value, 1) if size >= 1 else round(value, 2)
+
+
+def _tell_the_story(series: dict[str, list[float]], rng: random.Random) -> None:
+    """What the demo's numbers say beyond trend and noise, so that its first screens show
+    something true (each series is oldest first, one value per period):
+
+    - a lead that turned before its lag: business-review coverage sat near 45 % until eight
+      months ago, then climbed to about 72 %; expansion ARR follows it two months later, so the
+      declared link is supported by the data and the lag is now a win;
+    - a declared link the data do not bear out: manager coaching coverage is said to drive
+      regretted attrition, but the two move independently;
+    - a slow slide that will miss its quarter: gross margin loses 0.3 points a month and is
+      still just on target last month;
+    - one team slipping: Operations' backlog, first response and resolution within a day have
+      worsened for ten weeks (its check-ins say so too).
+    """
+    qbr = series["qbr-coverage"]
+    turn = len(qbr) - 8
+    for i in range(len(qbr)):
+        planned = 45 if i < turn else 45 + (72 - 45) * (i - turn + 1) / 8
+        qbr[i] = planned + rng.gauss(0, 2.5)
+    expansion = series["expansion-arr"]
+    for i in range(len(expansion)):
+        expansion[i] = 30 + 1.25 * qbr[max(0, i - 2)] + rng.gauss(0, 2)
+    margin = series["gross-margin"]
+    slide = len(margin) - 9
+    for i in range(len(margin)):
+        margin[i] = 74.6 - 0.3 * max(0, i - slide) + rng.gauss(0, 0.08 if i > slide else 0.3)
+    # Engineering's win: availability above its 99.9 % target month after month.
+    series["uptime"] = [min(99.99, 99.94 + rng.gauss(0, 0.025)) for _ in series["uptime"]]
+    for key, per_week in (("backlog", 0.04), ("first-response", 0.05), ("resolution-24h", -0.02)):
+        values = series[key]
+        anchor = values[-11]
+        for weeks, i in enumerate(range(len(values) - 10, len(values)), start=1):
+            values[i] = anchor * (1 + per_week * weeks) * (1 + rng.gauss(0, 0.01))
 
 
 def _trend(spec: KpiSpec, fraction: float) -> float:
@@ -778,12 +875,20 @@ class Command(BaseCommand):
     ) -> None:
         span_start = today - dt.timedelta(days=730)
         rows: list[RawValue] = []
+        dated: dict[str, list[dt.date]] = {}
+        series: dict[str, list[float]] = {}
         for spec in KPIS:
-            dates = _history_dates(spec.cadence, today)
-            for index, day in enumerate(dates):
-                fraction = (day - span_start).days / 730
-                seasonal = 1 + 0.02 * math.sin(2 * math.pi * fraction * 2)
-                value = _trend(spec, fraction) * seasonal * (1 + rng.gauss(0, spec.noise))
+            dated[spec.key] = dates = _history_dates(spec.cadence, today)
+            series[spec.key] = [
+                _trend(spec, fraction)
+                * (1 + 0.02 * math.sin(2 * math.pi * fraction * 2))  # a gentle season
+                * (1 + rng.gauss(0, spec.noise))
+                for fraction in ((day - span_start).days / 730 for day in dates)
+            ]
+        _tell_the_story(series, rng)
+        for spec in KPIS:
+            dates = dated[spec.key]
+            for index, (day, value) in enumerate(zip(dates, series[spec.key], strict=True)):
                 age = len(dates) - index
                 confidence = "audited" if age > 12 else "reconciled" if age > 3 else "preliminary"
                 if age == 1 and rng.random() < 0.3:
@@ -815,7 +920,8 @@ class Command(BaseCommand):
             middle = quarter.start + (quarter.end - quarter.start) / 2
             fraction = (middle - span_start).days / 730
             for spec in KPIS:
-                value = _round_target(_trend(spec, fraction) * spec.target_factor, spec)
+                planned = _trend(spec, fraction) * spec.target_factor
+                value = spec.target if spec.target is not None else _round_target(planned, spec)
                 green, amber = default_thresholds(value, spec.direction)
                 if quarter.start < current.start:
                     history.append(
@@ -863,6 +969,8 @@ class Command(BaseCommand):
                 if week - dt.timedelta(weeks=weeks_ago) < objective.period_start:
                     continue
                 confidence = max(1, min(10, confidence + rng.choice([-1, 0, 0, 1])))
+                if objective.team.slug == "operations":  # the team that is slipping
+                    confidence = 8 - (8 - weeks_ago) // 2
                 status = (
                     "on_track" if confidence >= 7 else "at_risk" if confidence >= 4 else "off_track"
                 )
@@ -893,11 +1001,7 @@ class Command(BaseCommand):
                 actor=by_user[objective.owner_id],
                 objective=objective,
                 week_start=week,
-                status="at_risk" if code == "o6" else "on_track",
-                progress=60,
-                confidence=3 if code == "o6" else 7,
-                reason="Two mid-market renewals are wobbling" if code == "o6" else "",
-                next_steps="Keep going",
+                **THIS_WEEK.get(code, THIS_WEEK["*"]),
             )
         ceo = memberships["ceo"]
         this_month = timezone.localdate().replace(day=1)
