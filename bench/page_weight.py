@@ -109,7 +109,8 @@ def main() -> None:
                 context.close()
             browser.close()
         verdict = "met" if worst_repeat <= 50 * 1024 else "NOT met"
-        print(f"goal: repeat visit <= 50 KB: {verdict} (largest repeat {worst_repeat / 1024:.1f} KB)")
+        largest = f"largest repeat {worst_repeat / 1024:.1f} KB"
+        print(f"goal: repeat visit <= 50 KB: {verdict} ({largest})")
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -33,6 +33,8 @@ def fmt_value(value: float | None, unit: str, decimals: int | None = None) -> st
     """A value with its unit: "€310", "2.47%", "70 hours", "—" when there is none."""
     if value is None:
         return "—"
+    if decimals is None and unit == "%" and 99 <= abs(value) < 100:
+        decimals = 2  # availability: 99.94 % against 99.9 %, not 99.9 % against 99.9 %
     number = fmt_number(value, decimals)
     if not unit:
         return number
@@ -48,7 +50,8 @@ def fmt_share(fraction: float | None) -> str:
     if fraction is None:
         return "—"
     percent = fraction * 100
-    text = fmt_number(abs(percent), 1 if abs(percent) < 100 else 0)
+    places = 2 if abs(percent) < 1 else 1 if abs(percent) < 100 else 0
+    text = fmt_number(abs(percent), places)
     sign = "+" if percent > 0 else "−" if percent < 0 else "±"
     return f"{sign}{text} %"
 

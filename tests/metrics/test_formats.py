@@ -34,6 +34,8 @@ def status(value: float | None, target: float | None, direction: str) -> KpiStat
         (20.9, 22, "higher", "−5 % adverse"),  # ARR short of target
         (23.1, 22, "higher", "+5 % favourable"),
         (22, 22, "higher", "±0 % favourable"),
+        (99.94, 99.9, "higher", "+0.04 % favourable"),  # small, but not "+0 %"
+        (99.86, 99.9, "higher", "−0.04 % adverse"),
         (5, 0, "higher", "—"),  # a zero target has no percentage
         (5, None, "higher", "—"),  # no target
         (None, 22, "higher", "—"),  # no data
@@ -58,4 +60,8 @@ def test_values_carry_their_unit_and_thousands_separators():
     assert fmt_number(0.1234) == "0.12"
     assert fmt_number(12.34) == "12.3"
     assert fmt_share(-0.03) == "−3 %"
+    # Availability is read to the hundredth: 99.94 % is not 99.9 %.
+    assert fmt_value(99.94, "%") == "99.94%"
+    assert fmt_value(99.9, "%") == "99.9%"
+    assert fmt_value(100, "%") == "100%"
     assert fmt_variance(0.154, False) == "+15.4 % adverse"
