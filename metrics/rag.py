@@ -101,7 +101,7 @@ def rollup(statuses: Iterable[tuple[str, bool]]) -> Rollup:
     if not total:
         return Rollup(Rag.NONE, None, worst_rag(counts), _all_counts(counts))
     share = sum(weight for rag, weight in with_data if rag == Rag.GREEN) / total
-    credit = {Rag.GREEN: 1.0, Rag.AMBER: ROLLUP_AMBER_CREDIT}
+    credit: dict[str, float] = {Rag.GREEN: 1.0, Rag.AMBER: ROLLUP_AMBER_CREDIT}
     score = sum(weight * credit.get(rag, 0.0) for rag, weight in with_data) / total
     rag = Rag.GREEN if score >= ROLLUP_GREEN else Rag.AMBER if score >= ROLLUP_AMBER else Rag.RED
     return Rollup(rag, share, worst_rag(r for r, _ in with_data), _all_counts(counts), score)

@@ -73,9 +73,9 @@ def explorer_priority(request: TenantRequest, priority_id: str) -> HttpResponse:
         query = request.GET.copy()
         query.pop("collapse", None)
         suffix = f"?{query.urlencode()}" if query else ""
-        response = redirect(f"{explorer_url}{suffix}#explorer-{priority.pk}")
-        patch_vary_headers(response, ["HX-Request"])
-        return response
+        moved = redirect(f"{explorer_url}{suffix}#explorer-{priority.pk}")
+        patch_vary_headers(moved, ["HX-Request"])
+        return moved
     filters = Filters.from_query(request.GET)
     expanded = request.GET.get("collapse") != "1"
     context = {

@@ -635,7 +635,7 @@ COMMENTARY_BY_STATUS = {
 
 # This week's check-ins by objective code ("*": the rest): the churn objective wobbles, and
 # Operations — slipping for ten weeks — says so.
-THIS_WEEK = {
+THIS_WEEK: dict[str, dict[str, Any]] = {
     "*": {
         "status": "on_track",
         "progress": 60,
