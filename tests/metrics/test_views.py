@@ -10,9 +10,11 @@ from perfmgmt.tenancy import org_scope
 
 
 def test_the_kpi_page_shows_values_targets_and_links(acme, acme_cascade, client_for):
+    acme_cascade.kpi.unit = "meetings"
+    acme_cascade.kpi.save()
     page = client_for(acme.viewer).get(f"/o/acme/kpis/{acme_cascade.kpi.pk}/").content.decode()
     assert acme_cascade.kpi.name in page
-    assert "<td>1 Jun 2026</td><td>95</td>" in page
+    assert '<td>1 Jun 2026</td><td class="num">95 meetings</td>' in page  # with its unit
     assert "Record a value" not in page  # a viewer reads only
 
 
