@@ -6,7 +6,13 @@ class PerfmgmtConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
         from django.contrib.auth.signals import user_logged_in
+
+        # The operator's admin says whose it is; organisations are run from their own pages.
+        admin.site.site_header = "perfmgmt operator admin"
+        admin.site.site_title = "perfmgmt admin"
+        admin.site.index_title = "Operator administration"
 
         from perfmgmt.middleware import start_session_clock
 
