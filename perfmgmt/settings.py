@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "objectives",
     "metrics",
     "reviews",
+    "reviews.people",
 ]
 
 MIDDLEWARE = [
