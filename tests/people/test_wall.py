@@ -15,11 +15,14 @@ from rest_framework.test import APIClient
 from perfmgmt.models import Membership
 from perfmgmt.services import api_key_create
 from perfmgmt.tenancy import org_scope
-from reviews.people import rules, services
 from reviews.packs.services import pack_build, pack_request
+from reviews.people import rules, services
 from reviews.people.models import ImprovementPlan, Visibility
 from tests.people.conftest import AGENDA, CONCERNS, LEAD_NOTE, MEMBER_NOTE, PRAISE
-from tests.perfmgmt.test_outsider_walk import acme_objects, all_routes, fill  # noqa: F401
+from tests.perfmgmt import test_outsider_walk as walk
+
+acme_objects = walk.acme_objects  # the outsider walk's objects: one of each URL parameter
+all_routes, fill = walk.all_routes, walk.fill
 
 ROLES = [
     "admin",
