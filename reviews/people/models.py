@@ -230,7 +230,8 @@ class ImprovementPlan(TenantModel):
 
     @property
     def needs_signature(self) -> bool:
-        return self.state == PlanState.PUBLISHED and self.acknowledged_version != self.version
+        signable = (PlanState.PUBLISHED, PlanState.EXTENDED)
+        return self.state in signable and self.acknowledged_version != self.version
 
 
 class PlanExpectation(TenantModel):

@@ -94,7 +94,8 @@ def can_approve_plan(actor: Membership, plan: ImprovementPlan) -> bool:
 
 
 def can_acknowledge_plan(actor: Membership, plan: ImprovementPlan) -> bool:
-    return actor.user_id == plan.person_id
+    """The person signs a plan they can see: never a draft."""
+    return actor.user_id == plan.person_id and plan.state != PlanState.DRAFT
 
 
 # --- recognition

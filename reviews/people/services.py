@@ -141,7 +141,8 @@ def talking_point_add(
     *, org: Organization, actor: Membership, meeting: OneOnOne, text: str, suggestion: str = ""
 ) -> TalkingPoint:
     _participant(actor, meeting)
-    ensure_allowed(meeting.held_at is None, "This 1:1 has been held; add it to the next one.")
+    if meeting.held_at is not None:
+        raise ValidationError({"text": "This 1:1 has been held; add the point to the next one."})
     point = TalkingPoint(
         organization=org,
         one_on_one=meeting,
@@ -206,12 +207,14 @@ def one_on_one_hold(*, org: Organization, actor: Membership, meeting: OneOnOne) 
     Safe to run twice: only the first call claims the meeting."""
     _participant(actor, meeting)
     with org_scope(org):
+        held_at = timezone.now()
         claimed = OneOnOne.objects.filter(pk=meeting.pk, held_at__isnull=True).update(
-            held_at=timezone.now()
+            held_at=held_at
         )
         if not claimed:
             following = OneOnOne.objects.filter(previous=meeting).first()
             return following or meeting
+        meeting.held_at = held_at
         following = OneOnOne(
             organization=org,
             lead_id=meeting.lead_id,
