@@ -239,7 +239,8 @@ class PlanExpectation(TenantModel):
     plan's end, and how sure the baseline number was."""
 
     plan = models.ForeignKey(ImprovementPlan, on_delete=models.CASCADE, related_name="expectations")
-    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="+")
+    # RESTRICT: a KPI with a plan on it is not deleted alone, but goes with its organisation.
+    kpi = models.ForeignKey(Kpi, on_delete=models.RESTRICT, related_name="+")
     baseline = models.FloatField(null=True, blank=True)
     baseline_confidence = models.CharField(max_length=12, blank=True)
     target = models.FloatField()

@@ -13,8 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from metrics.models import Kpi
-from metrics.selectors import recent_values
+from metrics.models import Kpi, MetricValue
 from objectives.models import Objective
 from perfmgmt import outbound
 from perfmgmt.celery import app as celery_app
@@ -407,17 +406,19 @@ def _expectations(
         errors["kpi_2"] = "Each expectation needs a KPI of its own."
     if errors:
         raise ValidationError(errors)
-    latest = recent_values(org=org, kpi_ids=[k.pk for k in kpis], per_kpi=1)
     with org_scope(org):
         plan.expectations.all().delete()
         for item in expectations:
-            readings = latest.get(item.kpi.pk) or []
+            # Where the KPI stood when the plan began: its last value up to the start date (the
+            # latest one, for a plan starting today or later).
+            values = MetricValue.objects.filter(kpi=item.kpi).order_by("-period_date")
+            base = values.filter(period_date__lte=plan.start_date).first() or values.first()
             PlanExpectation.objects.create(
                 organization=org,
                 plan=plan,
                 kpi=item.kpi,
-                baseline=readings[0].value if readings else None,
-                baseline_confidence=readings[0].confidence if readings else "",
+                baseline=base.value if base else None,
+                baseline_confidence=base.confidence if base else "",
                 target=item.target,
             )
 
