@@ -115,52 +115,33 @@ def seed_people_demo(org: Organization) -> None:
         note="Opportunities picked up; DACH meetings still behind.",
     )
 
-    praise = [
-        (
-            people["ceo"],
-            None,
-            sales,
-            Visibility.PUBLIC,
-            "The enterprise pipeline is finally predictable: thank you, Sales.",
-            objective,
-            None,
-            values[1:2],
-        ),
-        (
-            lead,
-            member.user,
-            None,
-            Visibility.MANAGER,
-            "Great recovery on opportunities this month.",
-            None,
-            plan_kpis[0],
-            values[1:],
-        ),
-        (
-            people["lead.cs"],
-            member.user,
-            None,
-            Visibility.PRIVATE,
-            "Thanks for the handover notes on the Brauer account.",
-            objective,
-            None,
-            values[:1],
-        ),
-    ]
-    for giver, recipient, team, visibility, message, obj, kpi, tags in praise:
-        if obj is None and kpi is None:
-            continue
-        services.recognition_give(
-            org=org,
-            actor=giver,
-            recipient=recipient,
-            team=team,
-            visibility=visibility,
-            message=message,
-            objective=obj,
-            kpi=kpi,
-            values=tags,
-        )
+    give = services.recognition_give
+    give(
+        org=org,
+        actor=people["ceo"],
+        team=sales,
+        message="The enterprise pipeline is finally predictable: thank you, Sales.",
+        objective=objective,
+        values=values[1:2],
+    )
+    give(
+        org=org,
+        actor=lead,
+        recipient=member.user,
+        visibility=Visibility.MANAGER,
+        message="Great recovery on opportunities this month.",
+        kpi=plan_kpis[0],
+        values=values[1:],
+    )
+    give(
+        org=org,
+        actor=people["lead.cs"],
+        recipient=member.user,
+        visibility=Visibility.PRIVATE,
+        message="Thanks for the handover notes on the Brauer account.",
+        objective=objective,
+        values=values[:1],
+    )
 
 
 def _target(kpi: Kpi) -> float:
