@@ -93,8 +93,12 @@ class OneOnOneActionForm(forms.Form):
 
 
 class RecognitionForm(forms.Form):
-    recipient = UserChoiceField(queryset=User.objects.none(), required=False, label="Person")
-    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, label="Or a team")
+    recipient = UserChoiceField(
+        queryset=User.objects.none(), required=False, label="Who to recognise"
+    )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, label="Or a whole team"
+    )
     message = forms.CharField(
         label="What they did", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
