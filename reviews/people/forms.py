@@ -10,10 +10,10 @@ from django.db.models import QuerySet
 from metrics.models import Kpi
 from objectives.models import Objective
 from perfmgmt.forms import UserChoiceField, limit_choices
-from perfmgmt.models import Membership, Team
+from perfmgmt.models import Membership, Role, Team
 from perfmgmt.selectors import display_name
 from perfmgmt.validation import ensure_date_in_window
-from reviews.people.models import CompanyValue, PlanState, Visibility
+from reviews.people.models import AssessmentKind, CompanyValue, Competency, PlanState, Visibility
 from reviews.people.services import TRANSITIONS, ExpectationInput
 
 
@@ -234,3 +234,85 @@ class PeopleSettingsForm(forms.Form):
 
 class CompanyValueForm(forms.Form):
     name = forms.CharField(label="Value", max_length=80)
+
+
+# --- competencies
+
+
+class CompetencyForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    levels = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What each level looks like, one a line, from level 1 upwards.",
+    )
+
+    def clean_levels(self) -> list[str]:
+        return [line for line in self.cleaned_data["levels"].splitlines() if line.strip()]
+
+
+class ExpectedLevelForm(forms.Form):
+    competency = forms.ModelChoiceField(queryset=Competency.objects.none())
+    role = forms.ChoiceField(choices=[("", "—"), *Role.choices], required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
+    level = forms.IntegerField(min_value=1, max_value=20)
+
+    def __init__(
+        self, *args: Any, competencies: QuerySet[Competency], teams: QuerySet[Team], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, competency=competencies, team=teams)
+
+
+class AssessmentStartForm(forms.Form):
+    person = MemberChoiceField(queryset=Membership.objects.none())
+    kind = forms.ChoiceField(choices=AssessmentKind.choices)
+
+    def __init__(self, *args: Any, members: QuerySet[Membership], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, person=members)
+
+
+class RatingsForm(forms.Form):
+    """One level (and a comment) per competency of the framework."""
+
+    def __init__(
+        self, *args: Any, competencies: list[Competency], initial_levels: dict, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.competencies = competencies
+        for c in competencies:
+            choices = [("", "—")] + [(i, f"{i}: {text}") for i, text in enumerate(c.levels, 1)]
+            self.fields[f"level_{c.pk}"] = forms.TypedChoiceField(
+                label=c.name,
+                choices=choices,
+                coerce=int,
+                required=False,
+                empty_value=None,
+                initial=initial_levels.get(c.pk),
+                help_text=c.description,
+            )
+            self.fields[f"comment_{c.pk}"] = forms.CharField(
+                label=f"{c.name}: why", required=False, max_length=2000
+            )
+
+    def ratings(self) -> dict[Competency, tuple[int, str]]:
+        data = self.cleaned_data
+        return {
+            c: (data[f"level_{c.pk}"], data.get(f"comment_{c.pk}", ""))
+            for c in self.competencies
+            if data.get(f"level_{c.pk}") is not None
+        }
+
+
+class DevelopmentGoalForm(forms.Form):
+    title = forms.CharField(label="Development goal", max_length=300)
+    competency = forms.ModelChoiceField(queryset=Competency.objects.none(), required=False)
+    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, competencies: QuerySet[Competency], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit_choices(self, competency=competencies)
+
+    def clean_due_on(self) -> dt.date | None:
+        return _in_window(self.cleaned_data.get("due_on"))

@@ -280,3 +280,122 @@ class PlanRevision(Revision):
 
     def __str__(self) -> str:
         return f"{self.change} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# --- competencies
+
+# A framework larger than this is hard to assess honestly; the page warns above it.
+FRAMEWORK_WARNING = 15
+
+
+class Competency(TenantModel):
+    """One competency of the organisation's framework, with what each level looks like."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    levels = models.JSONField(
+        default=list, help_text="What each level looks like, from level 1 upwards."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="competency_name_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpectedLevel(TenantModel):
+    """The level a role (or, more precisely, a team) is expected to hold in a competency."""
+
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="expected")
+    role = models.CharField(max_length=16, blank=True)
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    level = models.PositiveSmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "competency", "role", "team"],
+                name="one_expected_level",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competency_id} at {self.level}"
+
+
+class AssessmentKind(models.TextChoices):
+    SELF = "self", "Self-assessment"
+    LEAD = "lead", "Lead's assessment"
+
+
+class Assessment(TenantModel):
+    """One side's assessment of a person in one cycle (a fiscal quarter)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=4, choices=AssessmentKind.choices)
+    cycle = models.CharField(max_length=20, help_text="The fiscal quarter, e.g. 2026 Q4.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "person", "kind", "cycle"], name="one_assessment_per_side"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} assessment of {self.person_id}, {self.cycle}"
+
+
+class Rating(TenantModel):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="ratings")
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="+")
+    level = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "assessment", "competency"], name="one_rating_each"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.competency_id}: {self.level}"
+
+
+class DevelopmentGoal(TenantModel):
+    """A goal to grow a competency, due on a date, reviewed in the 1:1s."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    competency = models.ForeignKey(
+        Competency, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=300)
+    due_on = models.DateField()
+    done = models.BooleanField(default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done", "due_on"]
+
+    def __str__(self) -> str:
+        return self.title

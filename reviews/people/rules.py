@@ -19,6 +19,8 @@ from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.permissions import leads_team, led_team_q
 from perfmgmt.tenancy import org_scope
 from reviews.people.models import (
+    Assessment,
+    AssessmentKind,
     ImprovementPlan,
     OneOnOne,
     PeoplePartner,
@@ -162,3 +164,49 @@ def person_lead(person: Membership) -> User | None:
     if team is None or team.lead_id in (None, person.user_id):
         return None
     return team.lead
+
+
+# --- competencies
+
+
+def can_assess(actor: Membership, person: Membership, kind: str) -> bool:
+    if kind == AssessmentKind.SELF:
+        return actor.pk == person.pk
+    return is_lead_of(actor, person)
+
+
+def can_see_assessment(actor: Membership, assessment: Assessment) -> bool:
+    """The assessor sees their own at any time; nobody else before it is submitted. Then a
+    lead assessment is the person's and the people partners' too; a self-assessment is the
+    people partners', and the lead's only once the lead has submitted their own (so the lead's
+    judgement is not anchored on the person's)."""
+    if actor.user_id == assessment.assessor_id:
+        return True
+    if assessment.submitted_at is None:
+        return False
+    if is_people_partner(actor):
+        return True
+    if assessment.kind == AssessmentKind.LEAD:
+        return actor.user_id == assessment.person_id
+    person = membership_of(org=actor.organization, user_id=assessment.person_id)
+    if not is_lead_of(actor, person):
+        return False
+    with org_scope(actor.organization):
+        return Assessment.objects.filter(
+            person_id=assessment.person_id,
+            cycle=assessment.cycle,
+            kind=AssessmentKind.LEAD,
+            assessor_id=actor.user_id,
+            submitted_at__isnull=False,
+        ).exists()
+
+
+def can_calibrate(actor: Membership) -> bool:
+    """Calibration: leads (their teams) and people partners (every team)."""
+    return actor.role == Role.LEAD or is_people_partner(actor)
+
+
+def calibration_teams_q(actor: Membership) -> Q:
+    if is_people_partner(actor):
+        return Q()
+    return led_team_q(actor, "")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reviews.people import views
+from reviews.people import views, views_competencies
 
 app_name = "people"
 
@@ -27,4 +27,19 @@ urlpatterns = [
     path("settings/", views.people_settings, name="settings"),
     path("values/", views.company_value_add, name="value-add"),
     path("my-data/", views.my_data, name="my-data"),
+    path("competencies/", views_competencies.competencies, name="competencies"),
+    path("competencies/add/", views_competencies.competency_add, name="competency-add"),
+    path("competencies/expected/", views_competencies.expected_level_set, name="expected-set"),
+    path("competencies/assess/", views_competencies.assessment_start, name="assessment-start"),
+    path(
+        "competencies/assessments/<uuid:assessment_id>/",
+        views_competencies.assessment,
+        name="assessment",
+    ),
+    path(
+        "competencies/assessments/<uuid:assessment_id>/goals/",
+        views_competencies.development_goal_add,
+        name="goal-add",
+    ),
+    path("calibration/", views_competencies.calibration, name="calibration"),
 ]

@@ -12,8 +12,16 @@ import pytest
 
 from perfmgmt.models import Membership, Role
 from perfmgmt.tenancy import org_scope
-from reviews.people import services
-from reviews.people.models import ImprovementPlan, OneOnOne, Recognition, Visibility
+from reviews.people import competency_services, services
+from reviews.people.models import (
+    Assessment,
+    AssessmentKind,
+    Competency,
+    ImprovementPlan,
+    OneOnOne,
+    Recognition,
+    Visibility,
+)
 from tests.conftest import OrgWorld, _member
 from tests.factories import KpiFactory, MetricValueFactory, ObjectiveFactory, TargetFactory
 
@@ -21,6 +29,7 @@ LEAD_NOTE = "LENA-PRIVATE-NOTE-7f3"
 MEMBER_NOTE = "SAM-PRIVATE-NOTE-2c9"
 AGENDA = "SHARED-AGENDA-POINT-41a"
 CONCERNS = "PLAN-CONCERNS-9d1"
+SELF_COMMENT = "SELF-ASSESSMENT-COMMENT-3b7"
 PRAISE = {
     Visibility.PUBLIC: "PRAISE-PUBLIC-11b",
     Visibility.MANAGER: "PRAISE-MANAGER-5e0",
@@ -38,6 +47,9 @@ class PeopleWorld:
     meeting: OneOnOne
     plan: ImprovementPlan
     praise: dict[str, Recognition]
+    framework: list[Competency]
+    self_assessment: Assessment  # Sam's, submitted
+    lead_assessment: Assessment  # Lena's of Sam, not submitted yet
 
     def everyone(self) -> dict[str, Membership]:
         w = self.acme
@@ -106,9 +118,44 @@ def build_people(acme: OrgWorld) -> PeopleWorld:
         )
         for visibility, text in PRAISE.items()
     }
+    framework = [
+        competency_services.competency_add(
+            org=org,
+            actor=acme.admin,
+            name=name,
+            description="",
+            levels=["Learning", "Solid", "Leads"],
+        )
+        for name in ("Pipeline discipline", "Negotiation")
+    ]
+    self_assessment = competency_services.assessment_start(
+        org=org, actor=acme.member, person=acme.member, kind=AssessmentKind.SELF
+    )
+    competency_services.assessment_rate(
+        org=org,
+        actor=acme.member,
+        assessment=self_assessment,
+        ratings={framework[0]: (3, SELF_COMMENT), framework[1]: (2, "")},
+        submit=True,
+    )
+    lead_assessment = competency_services.assessment_start(
+        org=org, actor=acme.lead, person=acme.member, kind=AssessmentKind.LEAD
+    )
     with org_scope(org):
         plan.refresh_from_db()
-    return PeopleWorld(acme, other_lead, support_member, partner, kpi, meeting, plan, praise)
+    return PeopleWorld(
+        acme,
+        other_lead,
+        support_member,
+        partner,
+        kpi,
+        meeting,
+        plan,
+        praise,
+        framework,
+        self_assessment,
+        lead_assessment,
+    )
 
 
 @pytest.fixture

@@ -102,6 +102,7 @@ def acme_objects(acme, acme_cascade, settings, tmp_path) -> dict[str, str]:
     return {
         "one_on_one_id": str(people.meeting.pk),
         "plan_id": str(people.plan.pk),
+        "assessment_id": str(people.lead_assessment.pk),
         "source_id": str(source.pk),
         "key_id": str(key.pk),
         "meeting_id": str(meeting.pk),
