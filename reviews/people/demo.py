@@ -8,6 +8,8 @@ people, teams and KPIs exist (it finds them by username and KPI key).
   plan on them, drafted by Lena 40 days ago, approved by Hana and signed by Sam, is in
   progress: its first 30-day milestone reviewed, its progress read from those KPIs' values.
 - Praise: public, manager-only and private, tied to objectives and KPIs, tagged with values.
+- A competency framework of four, Sales expected at level 2, Sam's self-assessment and
+  Lena's assessment of him for this quarter (both submitted), and a development goal.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from objectives.models import Objective
 from perfmgmt.models import Membership, Organization, Team
 from perfmgmt.periods import org_today
 from perfmgmt.tenancy import org_scope
-from reviews.people import services
-from reviews.people.models import OneOnOne, Visibility
+from reviews.people import competency_services, services
+from reviews.people.models import AssessmentKind, OneOnOne, Visibility
 
 VALUES = ("Customer first", "Own the outcome", "Raise the bar")
 PLAN_KPIS = ("qualified-opps", "dach-meetings")  # the two Sam reports (data owner)
@@ -115,6 +117,8 @@ def seed_people_demo(org: Organization) -> None:
         note="Opportunities picked up; DACH meetings still behind.",
     )
 
+    _seed_competencies(org, people)
+
     give = services.recognition_give
     give(
         org=org,
@@ -141,6 +145,58 @@ def seed_people_demo(org: Organization) -> None:
         message="Thanks for the handover notes on the Brauer account.",
         objective=objective,
         values=values[:1],
+    )
+
+
+FRAMEWORK = {
+    "Pipeline discipline": ["Keeps a list", "Qualifies every deal", "Forecasts within 10 %"],
+    "Customer insight": ["Knows the product", "Knows the customer's business", "Shapes the deal"],
+    "Negotiation": ["Follows the price book", "Trades value for value", "Closes complex deals"],
+    "Coaching": ["Shares what works", "Coaches peers", "Grows the team's skills"],
+}
+
+
+def _seed_competencies(org: Organization, people: dict[str, Membership]) -> None:
+    """A framework of four, Sales expected at level 2, and Sam's Q assessments on both sides."""
+    admin, lead, member = people["admin"], people["lead"], people["member"]
+    sales = member.team
+    framework = [
+        competency_services.competency_add(
+            org=org, actor=admin, name=name, description="", levels=levels
+        )
+        for name, levels in FRAMEWORK.items()
+    ]
+    for competency in framework:
+        competency_services.expected_level_set(
+            org=org, actor=admin, competency=competency, team=sales, level=2
+        )
+    own = competency_services.assessment_start(
+        org=org, actor=member, person=member, kind=AssessmentKind.SELF
+    )
+    competency_services.assessment_rate(
+        org=org,
+        actor=member,
+        assessment=own,
+        ratings={c: (level, "") for c, level in zip(framework, (3, 2, 2, 1), strict=True)},
+        submit=True,
+    )
+    theirs = competency_services.assessment_start(
+        org=org, actor=lead, person=member, kind=AssessmentKind.LEAD
+    )
+    competency_services.assessment_rate(
+        org=org,
+        actor=lead,
+        assessment=theirs,
+        ratings={c: (level, "") for c, level in zip(framework, (1, 2, 2, 1), strict=True)},
+        submit=True,
+    )
+    competency_services.development_goal_add(
+        org=org,
+        actor=lead,
+        person=member,
+        title="Qualify every new opportunity with the MEDDIC checklist",
+        due_on=org_today(org) + dt.timedelta(days=21),
+        competency=framework[0],
     )
 
 

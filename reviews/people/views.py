@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm
-from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import FileResponse, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -405,14 +406,15 @@ def plan_move(request: TenantRequest, plan_id: str) -> HttpResponse:
 @never_cache
 @org_view
 @require_GET
-def plan_pdf(request: TenantRequest, plan_id: str) -> HttpResponse:
+def plan_pdf(request: TenantRequest, plan_id: str) -> FileResponse:
     found = _plan(request, plan_id)
     detail = selectors.plan_detail(org=request.org, plan=found)
-    response = HttpResponse(
-        plan_pdf_bytes(org=request.org, detail=detail), content_type="application/pdf"
+    return FileResponse(
+        io.BytesIO(plan_pdf_bytes(org=request.org, detail=detail)),
+        as_attachment=True,
+        filename=f"improvement-plan-{found.pk}.pdf",
+        content_type="application/pdf",
     )
-    response["Content-Disposition"] = f'attachment; filename="improvement-plan-{found.pk}.pdf"'
-    return response
 
 
 # --- settings and data rights

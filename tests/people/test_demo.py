@@ -12,7 +12,13 @@ from perfmgmt.models import Membership, Organization
 from perfmgmt.tenancy import org_scope
 from reviews.people import rules, selectors
 from reviews.people.demo import seed_people_demo
-from reviews.people.models import ImprovementPlan, OneOnOne, PlanState, Recognition
+from reviews.people.models import (
+    Assessment,
+    ImprovementPlan,
+    OneOnOne,
+    PlanState,
+    Recognition,
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +43,7 @@ def test_the_demo_has_one_on_ones_praise_and_a_plan_in_progress(demo):
     with org_scope(demo):
         assert OneOnOne.objects.count() == 2
         assert Recognition.objects.count() == 3
+        assert Assessment.objects.filter(submitted_at__isnull=False).count() == 2
         plan = ImprovementPlan.objects.get()
     assert plan.state == PlanState.ACKNOWLEDGED and plan.acknowledged_version == plan.version
     assert rules.is_people_partner(_as(demo, "lead.people"))
