@@ -209,6 +209,11 @@ class PlanMoveForm(forms.Form):
     )
 
 
+class MilestoneReviewForm(forms.Form):
+    due_on = forms.DateField(widget=forms.HiddenInput)
+    note = forms.CharField(label="What the review found", max_length=4000)
+
+
 class PartnerForm(forms.Form):
     member = MemberChoiceField(queryset=Membership.objects.none(), label="Member")
     grant = forms.BooleanField(required=False)

@@ -23,6 +23,7 @@ from reviews.models import CheckInStatus
 from reviews.people import rules
 from reviews.people.models import (
     CompanyValue,
+    DevelopmentGoal,
     ImprovementPlan,
     OneOnOne,
     PeoplePartner,
@@ -149,6 +150,17 @@ def suggested_points(
             found.append(
                 Suggestion(
                     "plan_milestone", f"Improvement plan review due {milestone.due_on:%-d %b %Y}"
+                )
+            )
+        for goal in DevelopmentGoal.objects.filter(
+            person_id=person_id,
+            done=False,
+            due_on__lte=meeting.scheduled_for + dt.timedelta(days=14),
+        ):
+            found.append(
+                Suggestion(
+                    "development_goal",
+                    f"Development goal due {goal.due_on:%-d %b %Y}: {goal.title}",
                 )
             )
         on_agenda = set(meeting.points.values_list("text", flat=True))

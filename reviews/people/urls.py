@@ -22,6 +22,7 @@ urlpatterns = [
     path("plans/<uuid:plan_id>/approve/", views.plan_approve, name="plan-approve"),
     path("plans/<uuid:plan_id>/sign/", views.plan_acknowledge, name="plan-sign"),
     path("plans/<uuid:plan_id>/move/", views.plan_move, name="plan-move"),
+    path("plans/<uuid:plan_id>/milestone/", views.plan_milestone, name="plan-milestone"),
     path("plans/<uuid:plan_id>/pdf/", views.plan_pdf, name="plan-pdf"),
     path("partners/", views.partners, name="partners"),
     path("settings/", views.people_settings, name="settings"),

@@ -22,9 +22,10 @@ from perfmgmt.tenancy import org_view
 from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_admin
 from perfmgmt.views import form_submit
-from reviews.people import rules, selectors, services
+from reviews.people import competency_selectors, rules, selectors, services
 from reviews.people.forms import (
     CompanyValueForm,
+    MilestoneReviewForm,
     OneOnOneActionForm,
     PartnerForm,
     PeopleSettingsForm,
@@ -313,10 +314,16 @@ def plan_new(request: TenantRequest) -> HttpResponse:
 def plan(request: TenantRequest, plan_id: str) -> HttpResponse:
     found = _plan(request, plan_id)
     actor = request.membership
+    detail = selectors.plan_detail(org=request.org, plan=found)
     context = {
-        "detail": selectors.plan_detail(org=request.org, plan=found),
+        "detail": detail,
         "plan": found,
         "can_edit": rules.can_edit_plan(actor, found),
+        "milestone_forms": [
+            (m, MilestoneReviewForm(initial={"due_on": m.due_on}, auto_id=f"milestone-{i}-%s"))
+            for i, m in enumerate(detail.milestones)
+            if m.reviewed_at is None
+        ],
         "can_approve": rules.can_approve_plan(actor, found),
         "can_sign": rules.can_acknowledge_plan(actor, found) and found.needs_signature,
         "moves": set()
@@ -399,6 +406,24 @@ def plan_move(request: TenantRequest, plan_id: str) -> HttpResponse:
         _plan_url(request, found),
         lambda: services.plan_move(
             org=request.org, actor=request.membership, plan=found, to=form.cleaned_data["to"]
+        ),
+    )
+
+
+@org_view
+def plan_milestone(request: TenantRequest, plan_id: str) -> HttpResponse:
+    found = _plan(request, plan_id)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = MilestoneReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+        return redirect(_plan_url(request, found))
+    return _back_with_errors(
+        request,
+        _plan_url(request, found),
+        lambda: services.milestone_review(
+            org=request.org, actor=request.membership, plan=found, **form.cleaned_data
         ),
     )
 
@@ -497,6 +522,7 @@ def company_value_add(request: TenantRequest) -> HttpResponse:
 @require_GET
 def my_data(request: TenantRequest) -> HttpResponse:
     data = selectors.my_people_data(org=request.org, actor=request.membership)
+    data |= competency_selectors.my_competency_data(org=request.org, actor=request.membership)
     response = JsonResponse(data, json_dumps_params={"indent": 2})
     response["Content-Disposition"] = 'attachment; filename="my-people-data.json"'
     return response

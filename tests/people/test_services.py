@@ -13,7 +13,7 @@ from django.http import Http404
 
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, CheckIn
-from reviews.people import selectors, services
+from reviews.people import competency_services, selectors, services
 from reviews.people.models import PlanState, PrivateNote, Recognition, TalkingPoint, Visibility
 from tests.factories import KpiFactory, MetricValueFactory, TargetFactory
 from tests.people.conftest import AGENDA
@@ -332,3 +332,26 @@ def test_a_plans_progress_is_read_from_its_kpis(people):
     expectation = selectors.plan_detail(org=org, plan=plan).expectations[0]
     assert expectation.current == 80 and expectation.progress == pytest.approx(0.5)
     assert not expectation.met
+
+
+def test_development_goals_due_are_suggested_for_the_one_on_one(people):
+    org, acme = people.acme.org, people.acme
+    competency_services.development_goal_add(
+        org=org,
+        actor=acme.member,
+        person=acme.member,
+        title="Finish the negotiation course",
+        due_on=people.meeting.scheduled_for + dt.timedelta(days=3),
+    )
+    texts = [
+        s.text for s in selectors.suggested_points(org=org, actor=acme.lead, meeting=people.meeting)
+    ]
+    assert "Development goal due 10 Dec 2026: Finish the negotiation course" in texts
+    with pytest.raises(PermissionDenied):
+        competency_services.development_goal_add(
+            org=org,
+            actor=people.other_lead,
+            person=acme.member,
+            title="Not theirs",
+            due_on=dt.date(2026, 12, 20),
+        )
