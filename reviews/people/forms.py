@@ -235,6 +235,22 @@ class PeopleSettingsForm(forms.Form):
         label="Smallest group whose aggregates are shown",
         help_text="Calibration hides averages and distributions of smaller groups.",
     )
+    keep_one_on_ones_days = forms.IntegerField(
+        min_value=30, max_value=36500, label="Keep the 1:1s of people who have left for (days)"
+    )
+    keep_recognition_days = forms.IntegerField(
+        min_value=30, max_value=36500, label="Keep their recognition for (days)"
+    )
+    keep_plans_days = forms.IntegerField(
+        min_value=30,
+        max_value=36500,
+        label="Keep their improvement plans for (days, after the end)",
+    )
+    keep_assessments_days = forms.IntegerField(
+        min_value=30,
+        max_value=36500,
+        label="Keep their assessments and development goals for (days)",
+    )
 
 
 class CompanyValueForm(forms.Form):

@@ -38,6 +38,12 @@ class PeopleSettings(TenantModel):
         help_text="Off: the leaderboard ranks teams only.",
     )
     min_group_size = models.PositiveSmallIntegerField(default=5)
+    # How long the records of someone who has left are kept before their words are removed
+    # (the rows stay, so counts and dates still add up; see services.people_retention_apply).
+    keep_one_on_ones_days = models.PositiveIntegerField("Keep 1:1s for (days)", default=730)
+    keep_recognition_days = models.PositiveIntegerField("Keep recognition for (days)", default=1095)
+    keep_plans_days = models.PositiveIntegerField("Keep improvement plans for (days)", default=2190)
+    keep_assessments_days = models.PositiveIntegerField("Keep assessments for (days)", default=1095)
 
     class Meta:
         constraints = [
@@ -137,6 +143,9 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", "Everyone in the organisation"
     MANAGER = "manager", "The person and their lead"
     PRIVATE = "private", "Only the person"
+
+
+REMOVED = "[removed after the retention period]"
 
 
 class Recognition(TenantModel):

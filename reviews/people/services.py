@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from metrics.models import Kpi, MetricValue
@@ -18,6 +19,7 @@ from objectives.models import Objective
 from perfmgmt import outbound
 from perfmgmt.celery import app as celery_app
 from perfmgmt.models import Membership, Organization, Team
+from perfmgmt.periods import org_today
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import (
@@ -30,7 +32,9 @@ from perfmgmt.validation import (
 from reviews.models import ActionItem, CheckIn
 from reviews.people import rules
 from reviews.people.models import (
+    REMOVED,
     CompanyValue,
+    DevelopmentGoal,
     ImprovementPlan,
     OneOnOne,
     PeoplePartner,
@@ -40,6 +44,7 @@ from reviews.people.models import (
     PlanRevision,
     PlanState,
     PrivateNote,
+    Rating,
     Recognition,
     TalkingPoint,
     Visibility,
@@ -77,14 +82,26 @@ def people_settings(org: Organization) -> PeopleSettings:
     return found
 
 
+SETTINGS_FIELDS = (
+    "person_leaderboard",
+    "min_group_size",
+    "keep_one_on_ones_days",
+    "keep_recognition_days",
+    "keep_plans_days",
+    "keep_assessments_days",
+)
+
+
 @transaction.atomic
 def people_settings_update(
-    *, org: Organization, actor: Membership, person_leaderboard: bool, min_group_size: int
+    *, org: Organization, actor: Membership, **fields: object
 ) -> PeopleSettings:
     ensure_admin(actor, "change the people settings")
     found = people_settings(org)
-    found.person_leaderboard = person_leaderboard
-    found.min_group_size = min_group_size
+    for name, value in fields.items():
+        if name not in SETTINGS_FIELDS:
+            raise ValidationError({name: "Not a people setting."})
+        setattr(found, name, value)
     validated_save(org, found)
     return found
 
@@ -571,3 +588,71 @@ def milestone_review(
         milestone.reviewed_at = timezone.now()
         milestone.save(update_fields=["note", "reviewed_at"])
     return milestone
+
+
+# --- retention
+
+
+def _left(org: Organization) -> Q:
+    """Users who have left the organisation: no membership any more, or deactivated."""
+    with org_scope(org):
+        members = Membership.objects.filter(user__is_active=True).values("user_id")
+    return ~Q(pk__in=members)
+
+
+@transaction.atomic
+def people_retention_apply(*, org: Organization, today: dt.date | None = None) -> int:
+    """Remove the words of people-layer records about people who have left, once each record
+    type's retention period has passed: private notes go, texts become REMOVED. The rows stay
+    (counts, dates and states still add up, and the audit trail keeps what it was told).
+    Safe to run twice; returns the number of records changed."""
+    settings_ = people_settings(org)
+    today = today or org_today(org)
+
+    def before(days: int) -> dt.date:
+        return today - dt.timedelta(days=days)
+
+    left = User.objects.filter(_left(org)).values("pk")
+    changed = 0
+    with org_scope(org):
+        meetings = OneOnOne.objects.filter(
+            Q(lead_id__in=left) | Q(report_id__in=left),
+            scheduled_for__lt=before(settings_.keep_one_on_ones_days),
+        )
+        changed += PrivateNote.objects.filter(one_on_one__in=meetings).delete()[0]
+        changed += (
+            TalkingPoint.objects.filter(one_on_one__in=meetings)
+            .exclude(text=REMOVED)
+            .update(text=REMOVED)
+        )
+        changed += (
+            Recognition.objects.filter(
+                Q(giver_id__in=left) | Q(recipient_id__in=left),
+                created_at__date__lt=before(settings_.keep_recognition_days),
+            )
+            .exclude(message=REMOVED)
+            .update(message=REMOVED)
+        )
+        plans = ImprovementPlan.objects.filter(
+            person_id__in=left, end_date__lt=before(settings_.keep_plans_days)
+        ).exclude(concerns=REMOVED)
+        plan_ids = list(plans.values_list("pk", flat=True))
+        changed += plans.update(concerns=REMOVED, support=REMOVED, consequences=REMOVED)
+        PlanRevision.objects.filter(plan_id__in=plan_ids).update(before={})
+        PlanMilestone.objects.filter(plan_id__in=plan_ids).update(note="")
+        changed += (
+            Rating.objects.filter(
+                assessment__person_id__in=left,
+                assessment__created_at__date__lt=before(settings_.keep_assessments_days),
+            )
+            .exclude(comment="")
+            .update(comment="")
+        )
+        changed += (
+            DevelopmentGoal.objects.filter(
+                person_id__in=left, due_on__lt=before(settings_.keep_assessments_days)
+            )
+            .exclude(title=REMOVED)
+            .update(title=REMOVED)
+        )
+    return changed

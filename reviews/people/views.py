@@ -469,8 +469,8 @@ def partners(request: TenantRequest) -> HttpResponse:
                 "partners": selectors.people_partners(org),
                 "settings_form": PeopleSettingsForm(
                     initial={
-                        "person_leaderboard": selectors.people_settings_of(org).person_leaderboard,
-                        "min_group_size": selectors.people_settings_of(org).min_group_size,
+                        name: getattr(selectors.people_settings_of(org), name)
+                        for name in services.SETTINGS_FIELDS
                     }
                 ),
                 "value_form": CompanyValueForm(),

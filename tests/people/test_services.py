@@ -14,7 +14,15 @@ from django.http import Http404
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, CheckIn
 from reviews.people import competency_services, selectors, services
-from reviews.people.models import PlanState, PrivateNote, Recognition, TalkingPoint, Visibility
+from reviews.people.models import (
+    REMOVED,
+    ImprovementPlan,
+    PlanState,
+    PrivateNote,
+    Recognition,
+    TalkingPoint,
+    Visibility,
+)
 from tests.factories import KpiFactory, MetricValueFactory, TargetFactory
 from tests.people.conftest import AGENDA
 
@@ -355,3 +363,33 @@ def test_development_goals_due_are_suggested_for_the_one_on_one(people):
             title="Not theirs",
             due_on=dt.date(2026, 12, 20),
         )
+
+
+# --- retention
+
+
+def test_records_of_someone_who_left_lose_their_words_after_retention_and_only_theirs(people):
+    org, acme = people.acme.org, people.acme
+    kept = services.recognition_give(
+        org=org,
+        actor=acme.lead,
+        recipient=people.support_member.user,
+        message="Still here",
+        kpi=people.kpi,
+    )
+    later = dt.date(2034, 1, 1)  # past every default retention period
+    assert services.people_retention_apply(org=org, today=later) == 0  # nobody has left
+    with org_scope(org):
+        acme.member.delete()  # Sam leaves
+    assert services.people_retention_apply(org=org, today=dt.date(2027, 1, 1)) == 0  # too soon
+    assert services.people_retention_apply(org=org, today=later) > 0
+    with org_scope(org):
+        assert not PrivateNote.objects.filter(one_on_one=people.meeting).exists()
+        assert set(people.meeting.points.values_list("text", flat=True)) == {REMOVED}
+        assert set(
+            Recognition.objects.filter(recipient=acme.member.user).values_list("message", flat=True)
+        ) == {REMOVED}
+        assert Recognition.objects.get(pk=kept.pk).message == "Still here"
+        plan = ImprovementPlan.objects.get(pk=people.plan.pk)
+        assert plan.concerns == REMOVED and plan.expectations.count() == 1  # numbers kept
+    assert services.people_retention_apply(org=org, today=later) == 0  # twice is once

@@ -68,11 +68,15 @@ def test_the_person_level_leaderboard_shows_only_when_an_admin_turns_it_on(peopl
     assert "<h2>People</h2>" not in viewer.get("/o/acme/people/leaderboard/").content.decode()
     admin = client_for(people.acme.admin)
     response = admin.post(
-        "/o/acme/people/settings/", {"person_leaderboard": "on", "min_group_size": "5"}
+        "/o/acme/people/settings/",
+        {"person_leaderboard": "on", "min_group_size": "5"}
+        | {f"keep_{kind}_days": "365" for kind in ("one_on_ones", "recognition", "plans")}
+        | {"keep_assessments_days": "365"},
     )
     assert response.status_code == 302
     page = viewer.get("/o/acme/people/leaderboard/").content.decode()
     assert "<h2>People</h2>" in page
+    assert services.people_settings(people.acme.org).keep_plans_days == 365
     assert (
         client_for(people.acme.lead)
         .post("/o/acme/people/settings/", {"min_group_size": "5"})
