@@ -68,6 +68,7 @@ def home(request: TenantRequest) -> HttpResponse:
         "signals": selectors.team_signals(org=org, actor=actor),
         "plans": selectors.plan_list(org=org, actor=actor),
         "is_partner": rules.is_people_partner(actor),
+        "can_calibrate": rules.can_calibrate(actor),
         "can_draft": bool(selectors.draftable_people(org=org, actor=actor)),
     }
     return _page(request, "people_home.html", context)
