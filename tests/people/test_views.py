@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django.template.loader import render_to_string
+
 from reviews.people import services
 
 
@@ -89,3 +91,12 @@ def test_the_export_holds_the_persons_competencies_and_goals(people, client_for)
     data = json.loads(client_for(people.acme.member).get("/o/acme/people/my-data/").content)
     assert data["assessments"][0]["kind"] == "self"
     assert data["assessments"][0]["ratings"] == {"Pipeline discipline": 3, "Negotiation": 2}
+
+
+def test_the_dashboard_loader_fetches_the_feed_from_the_people_layer(people, rf):
+    request = rf.get("/o/acme/dashboard/")
+    request.org = people.acme.org
+    html = render_to_string("people/partials/recognition-feed-loader.html", request=request)
+    assert 'hx-get="/o/acme/people/recognition/feed/"' in html
+    assert 'href="/o/acme/people/recognition/"' in html
+    assert "PRAISE" not in html  # the loader itself holds no praise
