@@ -177,6 +177,7 @@ INSTALLED_APPS = [
     "objectives",
     "metrics",
     "reviews",
+    "reviews.people",
 ]
 
 MIDDLEWARE = [
@@ -468,6 +469,11 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-packs": {"task": "reviews.tasks.packs_dispatch", "schedule": 60.0},
     # Forecasts of the KPIs whose values changed, once a burst of values has settled.
     "dispatch-forecasts": {"task": "metrics.tasks.forecasts_dispatch", "schedule": 60.0},
+    # The people layer's retention periods (records of people who have left), daily at 03:10.
+    "people-retention": {
+        "task": "reviews.people.tasks.people_retention_dispatch",
+        "schedule": crontab(minute=10, hour=3),
+    },
     # Each organisation's forecasts and lead→lag evidence, on the 1st of the month at 02:30 UTC
     # (values arriving also recompute their KPI's forecast, debounced).
     "foresight-monthly": {

@@ -18,6 +18,7 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("", include("objectives.urls")),
     path("", include("metrics.urls")),
     path("", include("reviews.urls")),
+    path("people/", include("reviews.people.urls")),
 ]
 
 urlpatterns = [

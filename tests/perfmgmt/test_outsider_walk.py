@@ -16,6 +16,7 @@ from metrics.sources import source_save
 from perfmgmt.services import api_key_create
 from reviews.packs.services import pack_build, pack_request
 from reviews.services import action_create, meeting_create, risk_add
+from tests.people.conftest import build_people
 
 # Patterns outside /o/<org_slug>/, each with why an outsider can reach it.
 UNSCOPED = {
@@ -97,7 +98,11 @@ def acme_objects(acme, acme_cascade, settings, tmp_path) -> dict[str, str]:
         interval_minutes=60,
         data_owner=acme.admin.user,
     )
+    people = build_people(acme)  # a 1:1 and a plan about the lead's team member
     return {
+        "one_on_one_id": str(people.meeting.pk),
+        "plan_id": str(people.plan.pk),
+        "assessment_id": str(people.lead_assessment.pk),
         "source_id": str(source.pk),
         "key_id": str(key.pk),
         "meeting_id": str(meeting.pk),
@@ -151,13 +156,20 @@ def test_org_a_objects_are_404_inside_org_b(acme_objects, globex, client_for):
             )
 
 
+# The people layer's records are their people's, not the admin's: its pages are walked as the
+# lead of the member they are about (the admin-only pages there still as the admin).
+PEOPLE_ADMIN_ROUTES = ("partners/", "settings/", "values/")
+
+
 def test_the_same_urls_work_for_a_member(acme, acme_objects, client_for):
     """The walk is only meaningful if the URLs it fills are real pages for an insider."""
-    client = client_for(acme.admin)
+    admin, lead = client_for(acme.admin), client_for(acme.lead)
     for route in all_routes():
         if "<slug:org_slug>" not in route:
             continue
         url = fill(route, "acme", acme_objects)
+        people = "/people/" in url and not url.endswith(PEOPLE_ADMIN_ROUTES)
+        client = lead if people else admin
         # 405: the URL exists but takes POST only (bulk ingestion, revoking a key); 302 within
         # the organisation: a piece of a page (an explorer row) opened as a page itself.
         answer = client.get(url)

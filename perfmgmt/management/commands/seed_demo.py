@@ -34,6 +34,7 @@ from perfmgmt.services import membership_set, organization_create, team_create
 from perfmgmt.tenancy import org_scope
 from reviews.models import CheckIn
 from reviews.packs.data import commentary_due_kpis, review_day
+from reviews.people.demo import seed_people_demo
 from reviews.services import (
     action_create,
     checkin_submit,
@@ -864,6 +865,7 @@ class Command(BaseCommand):
         self._seed_history(org, actor, kpis, rng, today)
         self._seed_reviews(org, memberships, objectives, kpis, rng)
         self._seed_pack(org, memberships, kpis)
+        seed_people_demo(org)
 
     def _seed_history(
         self,
