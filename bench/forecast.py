@@ -13,7 +13,11 @@ the statistics of a demo-sized organisation.
    single method applied to every series alike, and the per-series choice the service makes
    (`choose`: its own rolling-origin MASE on the history before the origin), then the overall
    (mean) MASE of each and its ratio to seasonal-naive's. Goals: chosen <= 0.5 x seasonal
-   naive, and no worse than the best single method.
+   naive, and no worse than the best single method. It also prints the ceiling of any
+   per-series choice: each series' best single method picked in hindsight. On these series
+   that ceiling is about 0.61 x seasonal naive, so the 0.5 goal is out of reach of choosing
+   among these methods (measured 2026-12-04; the mean, median and log-scale combinations of
+   every subset of them reach at best 0.65 x, picked in hindsight too).
 2. Speed. An organisation like the demo (40 KPIs, two years of weekly or monthly history,
    declared lead→lag links) built in a scratch database (`<name>_bench_forecast`), then timed:
    the org-wide recompute through the services (reads, model choice, forecasts, intervals,
@@ -161,6 +165,12 @@ def backtest() -> dict[str, float]:
     }
     print(f"{'geometric mean of ratios':<{width}}", *(f"{geometric[c]:7.3f}" for c in columns))
     best = min(SINGLE, key=overall.__getitem__)
+    # The ceiling of choosing per series: the best single method of each series in hindsight
+    # (no selection can beat it); if it misses the 0.5 goal, so must any choice among these.
+    hindsight = float(np.mean([min(row[c] for c in SINGLE) for row in table.values()]))
+    print(
+        f"{'hindsight best per series':<{width}}", f"{hindsight:7.3f}", f"{hindsight / base:7.3f}"
+    )
     print()
     failed = ", ".join(f"{SHORT[k]} {v}" for k, v in failures.items() if v) or "none"
     print(f"series: {len(table)}; single-method fits that failed (naive used instead): {failed}")
