@@ -59,6 +59,10 @@ class Dashboard:
     scorecard: list[PerspectiveScore] = field(default_factory=list)
     objectives: list[tuple[Objective, CheckIn | None]] = field(default_factory=list)
     exceptions: int = 0
+    attention: list[ExceptionItem] = field(default_factory=list)  # the top few, one row each
+
+
+DASHBOARD_ATTENTION = 5  # how many of the highest-scoring items the executive view lists
 
 
 def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Dashboard:
@@ -82,7 +86,9 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         # The scorecard and the exceptions count read the same statuses: compute them once.
         statuses = org_statuses(org=org, per_kpi=DETERIORATING_RUN)
         board.scorecard = scorecard(org=org, statuses=statuses, only_financial=False)
-        board.exceptions = distinct_items(_exceptions(org, statuses))
+        items = _exceptions(org, statuses)
+        board.exceptions = distinct_items(items)
+        board.attention = top_items(items, DASHBOARD_ATTENTION)
     return board
 
 
@@ -141,6 +147,19 @@ class Exceptions:
 
 def distinct_items(items: list[ExceptionItem]) -> int:
     return len({(item.url_kpi, item.url_objective) for item in items})
+
+
+def top_items(items: list[ExceptionItem], count: int) -> list[ExceptionItem]:
+    """The first row of each of the `count` highest-scoring KPIs and objectives (`items` are
+    ranked already)."""
+    seen: set[tuple[object, object]] = set()
+    top: list[ExceptionItem] = []
+    for item in items:
+        key = (item.url_kpi, item.url_objective)
+        if key not in seen and len(top) < count:
+            seen.add(key)
+            top.append(item)
+    return top
 
 
 def exceptions_get(*, org: Organization) -> Exceptions:

@@ -22,7 +22,7 @@ from reviews.attention import (
     recent_for_attention,
 )
 from reviews.dashboards import exceptions_get
-from reviews.services import checkin_submit
+from reviews.services import checkin_submit, meeting_create
 from tests.factories import KpiFactory, MetricValueFactory, TargetFactory
 
 
@@ -160,3 +160,31 @@ def test_scores_read_the_organisations_own_links_only(acme, running, globex, glo
     _link(theirs, KpiFactory(organization=globex.org, objective=globex_cascade.objective))
     _, scores = _scores(acme, [revenue])
     assert scores[revenue.pk].signals == ()
+
+
+def test_the_agenda_ranks_by_the_score_and_names_the_signals(acme, running, client_for):
+    revenue = _kpi(acme, running, "Revenue", [101, 102, 103])
+    pipeline = _kpi(acme, running, "Pipeline", [130, 120, 110], target=False)
+    _link(pipeline, revenue)
+    _kpi(acme, running, "Headcount", [101, 102, 103], weeks_back=3)
+    meeting = meeting_create(
+        org=acme.org, actor=acme.executive, kind="monthly", held_on=timezone.localdate()
+    )
+    ranked = [item["title"] for item in meeting.agenda["attention"]]
+    assert ranked.index("Revenue") < ranked.index("Headcount")
+    first = next(i for i in meeting.agenda["attention"] if i["title"] == "Revenue")
+    assert first["signals"][0]["detail"].startswith("its lead Pipeline is worse")
+    stale = [i["title"] for i in meeting.agenda["stale_kpis"]]
+    assert "Headcount" in stale
+    page = client_for(acme.executive).get(f"/o/acme/reviews/{meeting.pk}/").content.decode()
+    assert 'id="agenda-attention"' in page and "its lead Pipeline is worse" in page
+
+
+def test_the_executive_dashboard_lists_the_highest_scores_first(acme, running, client_for):
+    revenue = _kpi(acme, running, "Revenue", [101, 102, 103])
+    _link(_kpi(acme, running, "Pipeline", [130, 120, 110], target=False), revenue)
+    _kpi(acme, running, "Headcount", [101, 102, 103], weeks_back=3)
+    page = client_for(acme.executive).get("/o/acme/dashboard/?view=executive").content.decode()
+    listed = page[page.index('id="dashboard-attention"') :]
+    assert listed.index("Revenue") < listed.index("Headcount")
+    assert "Lead KPI deteriorating (2.5)" in listed
