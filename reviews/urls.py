@@ -7,6 +7,7 @@ app_name = "reviews"
 urlpatterns = [
     path("dashboard/", views_dashboards.dashboard, name="dashboard"),
     path("exceptions/", views_dashboards.exceptions, name="exceptions"),
+    path("health/", views_dashboards.health, name="health"),
     path("exceptions/export/", views_exports.exceptions_export, name="exceptions-export"),
     path("explorer/export/", views_exports.explorer_export, name="explorer-export"),
     path(
