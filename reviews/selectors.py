@@ -31,6 +31,7 @@ from reviews.attention import (
     objective_scores,
     recent_for_attention,
 )
+from reviews.learning import definition_review_due, miss_split, missed_periods
 from reviews.models import (
     ActionItem,
     ActionStatus,
@@ -80,6 +81,11 @@ class Agenda:
     # Highest attention score first (reviews.attention), with the signals that fired; the
     # lists above follow the same order. Missing from agendas stored before it.
     attention: list[dict] = field(default_factory=list)
+    # The learning loop (reviews.learning): missed period targets with their cause or none
+    # yet, the causes counted, and KPIs whose definition is due for review.
+    misses: list[dict] = field(default_factory=list)
+    miss_split: dict[str, int] = field(default_factory=dict)
+    definition_review: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -130,6 +136,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
         }
         for kind in found.kinds:
             getattr(agenda, AGENDA_LISTS[kind]).append({**item, **extra.get(kind, {})})
+    _learning(org, kpis, agenda, today)
     for objective, checkin in low_confidence(org=org, team=team, today=today):
         agenda.low_confidence.append(
             {
@@ -166,6 +173,35 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
                 }
             )
     return agenda
+
+
+def _misses_url(org: Organization, kpi_id: object) -> str:
+    return reverse("reviews:kpi-misses", kwargs={"org_slug": org.slug, "kpi_id": kpi_id})
+
+
+def _learning(org: Organization, kpis: list[Kpi], agenda: Agenda, today: dt.date) -> None:
+    misses = missed_periods(org=org, kpis=kpis, today=today)
+    agenda.miss_split = miss_split(misses)
+    agenda.misses = [
+        {
+            "kpi": str(m.kpi.pk),
+            "title": m.kpi.name,
+            "owner": display_name(m.kpi.outcome_owner),
+            "url": _misses_url(org, m.kpi.pk),
+            "period_start": m.target.period_start.isoformat(),
+            "period_end": m.target.period_end.isoformat(),
+            "target": m.target.value,
+            "actual": m.actual,
+            "cause": m.reason.get_cause_display() if m.reason else None,
+            "next_step": m.reason.next_step if m.reason else None,
+        }
+        for m in misses
+    ]
+    by_id = {k.pk: k for k in kpis}
+    agenda.definition_review = [
+        {"kpi": str(pk), "title": by_id[pk].name, "url": _misses_url(org, pk), "measurement": n}
+        for pk, n in definition_review_due(org=org, kpi_ids=list(by_id)).items()
+    ]
 
 
 AGENDA_RANKED = 10  # the agenda's ranked list: the items a review has time for
