@@ -40,6 +40,7 @@ from perfmgmt.periods import (
 )
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
+from reviews.learning import miss_split, missed_periods
 from reviews.models import (
     ActionItem,
     ActionStatus,
@@ -357,6 +358,25 @@ def _meetings(org: Organization, month: dt.date, teams: Sequence[str]) -> list[d
     ]
 
 
+def _misses(org: Organization, kpis: list[Kpi], month: dt.date) -> dict[str, Any]:
+    """The learning loop as of the month's end: period targets missed, why, and the split."""
+    misses = missed_periods(org=org, kpis=kpis, today=month_end(month) + dt.timedelta(days=1))
+    return {
+        "split": miss_split(misses),
+        "items": [
+            {
+                "kpi": m.kpi.name,
+                "period": f"{day_label(m.target.period_start)} – {day_label(m.target.period_end)}",
+                "target": fmt_value(m.target.value, m.kpi.unit),
+                "actual": fmt_value(m.actual, m.kpi.unit),
+                "cause": m.reason.get_cause_display() if m.reason else "Not explained yet",
+                "next_step": m.reason.next_step if m.reason else "",
+            }
+            for m in misses
+        ],
+    }
+
+
 def _moved_targets(org: Organization, ids: list, month: dt.date) -> list[dict]:
     with org_scope(org):
         changes = (
@@ -556,6 +576,7 @@ def pack_data(
         "unaligned_missing": _unexplained(unaligned),
         "missing_commentary": _unexplained(all_rows),
         "moved_targets": _moved_targets(org, ids, month),
+        "misses": _misses(org, kpis, month),
         "meetings": _meetings(org, month, teams),
         "red_without_action": [
             row["name"]

@@ -7,9 +7,12 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.loader import render_to_string
 from django.utils import timezone
 
+from perfmgmt.periods import last_closed_month
 from reviews.learning import definition_review_due, miss_reason_record, miss_split, missed_periods
+from reviews.packs.data import pack_data
 from reviews.services import meeting_create
 from tests.factories import KpiFactory, MetricValueFactory, TargetFactory
 
@@ -131,3 +134,23 @@ def test_the_page_records_a_reason_and_rejects_bad_input_without_500(acme, churn
     assert response.status_code == 302
     page = client.get(url).content.decode()
     assert "Execution: the plan was right" in page and "Next: Two reps" in page
+
+
+def test_the_pack_shows_the_misses_and_their_split(acme, churny):
+    starts = _quarters(churny, [70, 60])
+    miss_reason_record(
+        org=acme.org, actor=acme.lead, kpi=churny, period_start=starts[0],
+        cause="strategy", next_step="Drop the discount plan",
+    )  # fmt: skip
+    month = last_closed_month(acme.org)
+    data = pack_data(org=acme.org, month=month)
+    assert data["misses"]["split"] == {
+        "execution": 0, "strategy": 1, "measurement": 0, "unexplained": 1,
+    }  # fmt: skip
+    causes = {m["cause"] for m in data["misses"]["items"] if m["kpi"] == "Renewals"}
+    assert causes == {
+        "Strategy: it was carried out, and did not move the number",
+        "Not explained yet",
+    }
+    html = render_to_string("reviews/pack_pdf.html", {"data": data})
+    assert "0 execution, 1 strategy, 0 measurement, 1 not explained yet" in html
