@@ -7,7 +7,8 @@ or a team's) with more than KEY_METRICS_LIMIT key metrics; KPIs without a target
 without an objective, or without a value for their last period; running objectives aligned to
 an inactive priority; lag KPIs with no lead; declared leads the data do not support; targets
 moved during their period; teams whose objectives lack last week's check-in; a month whose
-numbers are mostly estimates.
+numbers are mostly estimates; KPIs missed for "measurement" often enough to review their
+definition (reviews.learning).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from perfmgmt.periods import current_week, last_closed_month, org_today
 from perfmgmt.permissions import STRATEGY_ROLES
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
+from reviews.learning import MEASUREMENT_FLAG, definition_review_due
 from reviews.selectors import objectives_missing_checkin
 
 # A month is "mostly estimates" when more than this share of its values are graded estimate.
@@ -72,6 +74,7 @@ CHECKS = (
     Check("target_moved", "Targets moved during their period"),
     Check("missing_checkins", "Teams with missing check-ins"),
     Check("mostly_estimates", "A month whose numbers are mostly estimates"),
+    Check("definition_review", f"KPIs missed {MEASUREMENT_FLAG} times or more for measurement"),
 )
 
 
@@ -267,6 +270,20 @@ def strategy_health(*, org: Organization, today: dt.date | None = None) -> Healt
                 f"{grades[Confidence.ESTIMATE]} of its {total} values are only estimates.",
                 reverse("metrics:import", kwargs=slug),
                 _names([k.data_owner for k in kpis]),
+            )
+        )
+    for kpi_id, times in definition_review_due(org=org, kpi_ids=list(by_id)).items():
+        kpi = by_id[kpi_id]
+        found.append(
+            Finding(
+                "definition_review",
+                kpi.name,
+                f"Missed its target {times} times for measurement: the number may not show what "
+                "it is meant to. Review its definition and its data source.",
+                kpi_url(kpi, "metrics:kpi-edit"),
+                sorted(
+                    {display_name(kpi.outcome_owner), display_name(kpi.data_owner), *strategists}
+                ),
             )
         )
     return Health(found)

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from perfmgmt.periods import last_closed_month
+from reviews.health import strategy_health
 from reviews.learning import definition_review_due, miss_reason_record, miss_split, missed_periods
 from reviews.packs.data import pack_data
 from reviews.services import meeting_create
@@ -154,3 +155,15 @@ def test_the_pack_shows_the_misses_and_their_split(acme, churny):
     }
     html = render_to_string("reviews/pack_pdf.html", {"data": data})
     assert "0 execution, 1 strategy, 0 measurement, 1 not explained yet" in html
+
+
+def test_the_health_check_lists_a_definition_due_for_review(acme, churny):
+    for start in _quarters(churny, [70, 60, 50]):
+        miss_reason_record(
+            org=acme.org, actor=acme.lead, kpi=churny, period_start=start,
+            cause="measurement", next_step="Fix the export",
+        )  # fmt: skip
+    (finding,) = [
+        f for f in strategy_health(org=acme.org).findings if f.check == "definition_review"
+    ]
+    assert finding.title == "Renewals" and finding.url == f"/o/acme/kpis/{churny.pk}/edit/"
