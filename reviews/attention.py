@@ -30,7 +30,13 @@ from metrics.forecasting.outlook import Outlook
 from metrics.forecasting.selectors import kpi_outlooks
 from metrics.models import Confidence, KpiLink, Rag
 from metrics.rag import attainment
-from metrics.selectors import KpiStatus, Reading, kpis_with_target_moved, recent_values
+from metrics.selectors import (
+    KpiStatus,
+    Reading,
+    kpi_statuses,
+    kpis_with_target_moved,
+    recent_values,
+)
 from objectives.models import Objective
 from objectives.selectors import objectives_running
 from perfmgmt.models import Organization, Team
@@ -365,3 +371,41 @@ def objective_scores(
         found.append(ObjectiveAttention(objective, checkin, computed, Score(tuple(signals)), top))
     found.sort(key=lambda o: (-o.total, o.objective.title))
     return found
+
+
+@dataclass(frozen=True)
+class ProgressCompare:
+    """An objective's progress as its owner reported it beside what its KPIs' numbers say."""
+
+    reported: int | None  # percent, from the latest check-in
+    computed: float | None  # 0–1, the mean attainment of its KPIs
+    kpis: list[tuple[KpiStatus, float | None]]  # each KPI with its attainment
+    checkin: CheckIn | None
+    disagrees: bool
+
+
+def objective_progress(*, org: Organization, objective: Objective) -> ProgressCompare:
+    """The story and the numbers of one objective, side by side (story_disagrees decides)."""
+    with org_scope(org):
+        kpis = list(objective.kpis.all())
+    statuses = list(kpi_statuses(org=org, kpis=kpis).values())
+    checkin = latest_checkins(org=org, objective_ids=[objective.pk]).get(objective.pk)
+    computed = objective_attainment(statuses)
+    rows = [
+        (
+            s,
+            attainment(
+                s.latest.value if s.latest else None,
+                s.target.value if s.target else None,
+                s.kpi.direction,
+            ),
+        )
+        for s in statuses
+    ]
+    return ProgressCompare(
+        reported=checkin.progress if checkin else None,
+        computed=computed,
+        kpis=rows,
+        checkin=checkin,
+        disagrees=checkin is not None and story_disagrees(checkin, statuses, computed),
+    )

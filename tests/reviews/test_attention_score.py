@@ -188,3 +188,16 @@ def test_the_executive_dashboard_lists_the_highest_scores_first(acme, running, c
     listed = page[page.index('id="dashboard-attention"') :]
     assert listed.index("Revenue") < listed.index("Headcount")
     assert "Lead KPI deteriorating (2.5)" in listed
+
+
+def test_the_objective_page_shows_reported_progress_beside_the_kpis(acme, running, client_for):
+    _kpi(acme, running, "Signups", [50, 50, 50])
+    checkin_submit(
+        org=acme.org, actor=acme.lead, objective=running, week_start=current_week(acme.org),
+        status="on_track", progress=90, confidence=8, reason="",
+    )  # fmt: skip
+    page = client_for(acme.executive).get(f"/o/acme/objectives/{running.pk}/checkins/")
+    html = page.content.decode()
+    section = html[html.index('id="objective-progress"') :]
+    assert "Reported by the owner: <strong>90 %, on track" in section
+    assert "The check-in and the numbers disagree" in section
