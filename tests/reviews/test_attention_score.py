@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import override_settings
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -13,7 +14,7 @@ from metrics.forecasting.services import kpi_forecast_refresh
 from metrics.models import KpiLink
 from metrics.selectors import kpi_statuses
 from metrics.services import target_set
-from perfmgmt.periods import current_week
+from perfmgmt.periods import current_week, last_closed_month
 from reviews.attention import (
     Kind,
     kpi_scores,
@@ -22,6 +23,7 @@ from reviews.attention import (
     recent_for_attention,
 )
 from reviews.dashboards import exceptions_get
+from reviews.packs.data import pack_data
 from reviews.services import checkin_submit, meeting_create
 from tests.factories import KpiFactory, MetricValueFactory, TargetFactory
 
@@ -201,3 +203,13 @@ def test_the_objective_page_shows_reported_progress_beside_the_kpis(acme, runnin
     section = html[html.index('id="objective-progress"') :]
     assert "Reported by the owner: <strong>90 %, on track" in section
     assert "The check-in and the numbers disagree" in section
+
+
+def test_the_pack_lists_targets_the_forecast_says_will_be_missed(acme, running):
+    sliding = _kpi(acme, running, "Sliding", [150 - 2 * t for t in range(24)])
+    kpi_forecast_refresh(org=acme.org, kpi_id=sliding.pk)
+    data = pack_data(org=acme.org, month=last_closed_month(acme.org))
+    (row,) = [o for o in data["outlooks"] if o["kpi"] == "Sliding"]
+    assert row["outlook"] == "Will miss" and row["probability"] < 0.05
+    html = render_to_string("reviews/pack_pdf.html", {"data": data})
+    assert "Early warning: targets the forecast says are at risk" in html and "Sliding" in html
