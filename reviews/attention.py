@@ -262,7 +262,11 @@ def kpi_scores(
                 _signal(
                     Kind.TARGET_MOVED,
                     f"target moved on {change.changed_at:%d %b %Y}"
-                    + (f" from {_number(old)} to {_number(new)}" if old and new else ""),
+                    + (
+                        f" from {_number(old)} to {_number(new)}"
+                        if old is not None and new is not None
+                        else ""
+                    ),
                 )
             )
         grades = [r.confidence for r in status.history[:ESTIMATE_WINDOW]]
