@@ -191,7 +191,7 @@ from django.contrib.auth import get_user_model
 from django_scopes import scopes_disabled
 from metrics.models import Kpi, KpiLink, MetricValue, Forecast, LinkEvidence
 from metrics.forecasting.selection import forecast_series
-from metrics.forecasting.selectors import kpi_histories
+from metrics.forecasting.selectors import kpi_histories, org_lead_suggestions
 from metrics.forecasting.services import org_forecasts_refresh, org_links_refresh
 from metrics.forecasting.series import shift_period
 from perfmgmt.models import Organization
@@ -254,6 +254,9 @@ started = time.perf_counter()
 org_forecasts_refresh(org=org)
 org_links_refresh(org=org)
 again = time.perf_counter() - started
+started = time.perf_counter()
+suggested = org_lead_suggestions(org=org)
+suggest_seconds = time.perf_counter() - started
 with scopes_disabled():
     true_link = KpiLink.objects.get(lead=kpis[WEEKLY], lag=kpis[WEEKLY + 1]).evidence
     verdicts = {}
@@ -266,7 +269,9 @@ with scopes_disabled():
 print(json.dumps({
     "kpis": len(kpis), "links": len(evidence), "pure": pure, "total": total,
     "forecasts": total - links_seconds, "links_seconds": links_seconds,
-    "again": again, "verdicts": verdicts, "methods": methods, "beats": beats,
+    "again": again, "suggest_seconds": suggest_seconds,
+    "suggested": sum(len(found) for _, found in suggested),
+    "verdicts": verdicts, "methods": methods, "beats": beats,
     "true_link": [true_link.verdict, true_link.best_lag, true_link.correlation],
 }))
 """
@@ -296,6 +301,10 @@ def organisation(base: str) -> None:
     )
     print(f"  whole organisation through the services: {out['total']:.2f} s (goal <= 5 s)")
     print(f"  again with no new values (no new versions): {out['again']:.2f} s")
+    print(
+        f"  candidate leads for every lag KPI (the lead→lag page's fragment): "
+        f"{out['suggest_seconds']:.2f} s, {out['suggested']} suggested"
+    )
     print(f"  methods chosen: {out['methods']}; beat seasonal naive: {out['beats']}")
     print(f"  link verdicts: {out['verdicts']}; the true driver pair: {out['true_link']}")
 
