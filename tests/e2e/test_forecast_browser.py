@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from django_scopes import scopes_disabled
 
 from metrics.forecasting.series import shift_period
 from metrics.forecasting.services import kpi_forecast_refresh
+from metrics.models import KpiLink
 from perfmgmt.periods import org_today
 from tests.e2e.conftest import log_in
 from tests.factories import KpiFactory, MetricValueFactory
@@ -32,3 +34,17 @@ def test_the_kpi_chart_draws_the_forecast_band_and_offers_past_forecasts(
     dashed = page.locator("#kpi-chart .scatterlayer .trace path.js-line[style*='dasharray']")
     assert dashed.count() == 1  # the forecast (this KPI has no target line)
     screenshot("kpi-forecast")
+
+
+@pytest.mark.parametrize("name", ["exceptions", "lead-lag", "health"])
+def test_the_foresight_pages_fit_a_phone(acme, acme_cascade, page, screenshot, name):
+    lead = KpiFactory(organization=acme.org, name="Pipeline", kind="lead")
+    with scopes_disabled():
+        KpiLink.objects.create(organization=acme.org, lead=lead, lag=acme_cascade.kpi)
+    log_in(page, acme.executive.user.username)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/o/acme/{name}/")
+    page.locator("h1").wait_for()
+    screenshot("390")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"/{name}/ scrolls sideways at 390 px ({width} px)"
