@@ -52,6 +52,18 @@ def favourable(value: float | None, target: float | None, direction: str) -> boo
     return value >= target if direction == Direction.HIGHER else value <= target
 
 
+def attainment(value: float | None, target: float | None, direction: str) -> float | None:
+    """How much of its target a value reaches, OKR-style on 0–1 (1 at or past the target): the
+    share of the target for a higher-is-better KPI, the target over the value for a
+    lower-is-better one. None without a value, a target, or a target it can be a share of."""
+    if value is None or target is None or target <= 0:
+        return None
+    share = (
+        value / target if direction == Direction.HIGHER else (target / value if value > 0 else 1)
+    )
+    return min(1.0, max(0.0, share))
+
+
 def worst_rag(rags: Iterable[str]) -> Rag:
     """The worst of several statuses; none at all reads as no data."""
     return Rag(min(rags, key=RAG_ORDER.__getitem__, default=Rag.NONE))

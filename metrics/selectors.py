@@ -337,3 +337,21 @@ def kpi_by_ref(*, org: Organization, ref: str) -> Kpi | None:
 def kpi_pinned(*, org: Organization, user: User, kpi: Kpi) -> bool:
     with org_scope(org):
         return KpiPin.objects.filter(user=user, kpi=kpi).exists()
+
+
+def kpis_with_target_moved(
+    *, org: Organization, kpi_ids: Sequence[uuid.UUID], day: dt.date
+) -> dict[uuid.UUID, TargetChange]:
+    """The KPIs among `kpi_ids` whose target for the period holding `day` was changed or
+    deleted while that period ran, with the latest such change. The one read of the target
+    audit trail for the attention rules and the health check (swap its source here alone)."""
+    with org_scope(org):
+        changes = (
+            TargetChange.objects.filter(
+                kpi_id__in=kpi_ids, mid_period=True, period_start__lte=day, period_end__gte=day
+            )
+            .exclude(action=TargetChange.Action.CREATED)
+            .order_by("kpi_id", "-changed_at")
+            .distinct("kpi_id")
+        )
+        return {change.kpi_id: change for change in changes}

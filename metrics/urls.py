@@ -1,6 +1,6 @@
 from django.urls import path
 
-from metrics import views, views_dashboards, views_sources
+from metrics import views, views_dashboards, views_foresight, views_sources
 
 app_name = "metrics"
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("sources/", views_sources.sources, name="sources"),
     path("sources/<uuid:source_id>/", views_sources.source, name="source"),
     path("import/", views_sources.csv_import, name="import"),
+    path("lead-lag/", views_foresight.lead_lag, name="lead-lag"),
 ]

@@ -28,6 +28,7 @@ org_patterns = [
     path("targets/", metrics_api.TargetListAPI.as_view(), name="target-list"),
     path("values/", metrics_api.ValueListAPI.as_view(), name="value-list"),
     path("values/bulk/", metrics_api.ValueBulkAPI.as_view(), name="value-bulk"),
+    path("health/", reviews_api.HealthAPI.as_view(), name="health"),
     path("packs/", reviews_api.PackListAPI.as_view(), name="pack-list"),
     path("packs/<uuid:pack_id>/", reviews_api.PackDetailAPI.as_view(), name="pack-detail"),
     path("packs/<uuid:pack_id>/pdf/", reviews_api.PackPdfAPI.as_view(), name="pack-pdf"),

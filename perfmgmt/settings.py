@@ -535,6 +535,24 @@ PACK_REVIEW_WORKING_DAY = env_int("PACK_REVIEW_WORKING_DAY", 5)
 # generated and executives and finance get a link to it.
 PACK_AUTO_WORKING_DAY = env_int("PACK_AUTO_WORKING_DAY", 0)
 
+# --- attention score (reviews.attention) -------------------------------------------------------
+# What each signal adds to a KPI's or an objective's attention score; the exceptions list, the
+# executive dashboard and the review agenda rank by the sum and name every signal that fired.
+# A forecast miss counts its weight times the chance of missing the target (0–1); the others
+# count whole. An objective scores its own signals plus the highest score among its KPIs.
+ATTENTION_WEIGHTS: dict[str, float] = {
+    "forecast_miss": 3.0,  # the forecast says the period's target will (probably) be missed
+    "lead_deteriorating": 2.5,  # a declared lead KPI worse three periods running
+    "red": 2.0,  # off target now
+    "story_disagrees": 2.0,  # the check-in says on track while the KPIs say otherwise
+    "deteriorating": 2.0,  # the trend runs against the KPI's direction (worse three times)
+    "off_twice": 1.5,  # amber or red two periods running
+    "low_confidence": 1.5,  # the owner's last check-in reported low confidence
+    "target_moved": 1.0,  # the target was changed while its period was running
+    "stale": 1.0,  # no value for its last period
+    "estimates": 0.5,  # most of its recent numbers are only estimates
+}
+
 # --- REST framework ----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "perfmgmt.api.ApiAutoSchema",

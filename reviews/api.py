@@ -18,6 +18,7 @@ from objectives.models import Perspective
 from perfmgmt.api import OrgAPIView, OrgListAPIView, idempotent
 from perfmgmt.permissions import can_see_packs
 from perfmgmt.validation import ensure_allowed
+from reviews.health import strategy_health
 from reviews.models import Pack, PackStatus
 from reviews.packs.selectors import pack_get, packs_of
 from reviews.packs.services import PACK_FILE_TYPES, pack_file_response, pack_request
@@ -165,3 +166,23 @@ class PackXlsxAPI(_PackFileAPI):
     @extend_schema(responses={(200, PACK_FILE_TYPES["xlsx"]): OpenApiTypes.BINARY})
     def get(self, request: Request, org_slug: str, pack_id: str) -> FileResponse:
         return super().get(request, org_slug, pack_id)
+
+
+class FindingSerializer(serializers.Serializer):
+    check = serializers.CharField(help_text="Which check found it (reviews.health.CHECKS).")
+    title = serializers.CharField()
+    detail = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="The page where it is fixed.")
+    fixers = serializers.ListField(child=serializers.CharField(), help_text="Who can fix it.")
+
+    def get_url(self, finding: Any) -> str:
+        return str(self.context["request"].build_absolute_uri(finding.url))
+
+
+class HealthAPI(OrgAPIView):
+    """The strategy health check: every finding, with where to fix it and who can."""
+
+    @extend_schema(responses=FindingSerializer(many=True))
+    def get(self, request: Request, org_slug: str) -> Response:
+        findings = strategy_health(org=self.org).findings
+        return Response(FindingSerializer(findings, many=True, context=_context(self)).data)

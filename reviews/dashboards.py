@@ -26,7 +26,13 @@ from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import current_week, org_today
 from perfmgmt.permissions import led_team_q
 from perfmgmt.tenancy import org_scope
-from reviews.attention import DETERIORATING_RUN, Kind, kpi_attention, low_confidence
+from reviews.attention import (
+    DETERIORATING_RUN,
+    Kind,
+    Score,
+    kpi_scores,
+    objective_scores,
+)
 from reviews.models import CheckIn
 
 # The dashboard views (not roles: any member may open any view); default_view picks by role.
@@ -53,6 +59,10 @@ class Dashboard:
     scorecard: list[PerspectiveScore] = field(default_factory=list)
     objectives: list[tuple[Objective, CheckIn | None]] = field(default_factory=list)
     exceptions: int = 0
+    attention: list[ExceptionItem] = field(default_factory=list)  # the top few, one row each
+
+
+DASHBOARD_ATTENTION = 5  # how many of the highest-scoring items the executive view lists
 
 
 def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Dashboard:
@@ -76,7 +86,9 @@ def dashboard_get(*, org: Organization, membership: Membership, view: str) -> Da
         # The scorecard and the exceptions count read the same statuses: compute them once.
         statuses = org_statuses(org=org, per_kpi=DETERIORATING_RUN)
         board.scorecard = scorecard(org=org, statuses=statuses, only_financial=False)
-        board.exceptions = distinct_items(_exceptions(org, statuses))
+        items = _exceptions(org, statuses)
+        board.exceptions = distinct_items(items)
+        board.attention = top_items(items, DASHBOARD_ATTENTION)
     return board
 
 
@@ -109,6 +121,8 @@ class ExceptionItem:
     detail: str
     url_kpi: uuid.UUID | None = None
     url_objective: uuid.UUID | None = None
+    score: float = 0.0  # of its KPI or objective (reviews.attention): the list's order
+    why: str = ""  # every signal that fired for it, with its weight
 
     @property
     def label(self) -> str:
@@ -133,6 +147,19 @@ class Exceptions:
 
 def distinct_items(items: list[ExceptionItem]) -> int:
     return len({(item.url_kpi, item.url_objective) for item in items})
+
+
+def top_items(items: list[ExceptionItem], count: int) -> list[ExceptionItem]:
+    """The first row of each of the `count` highest-scoring KPIs and objectives (`items` are
+    ranked already)."""
+    seen: set[tuple[object, object]] = set()
+    top: list[ExceptionItem] = []
+    for item in items:
+        key = (item.url_kpi, item.url_objective)
+        if key not in seen and len(top) < count:
+            seen.add(key)
+            top.append(item)
+    return top
 
 
 def exceptions_get(*, org: Organization) -> Exceptions:
@@ -175,30 +202,49 @@ def _kpi_detail(kind: Kind, status: KpiStatus, recent: list[float]) -> str:
 
 
 def _exceptions(org: Organization, statuses: list[KpiStatus]) -> list[ExceptionItem]:
-    items = [
-        ExceptionItem(
-            kind,
-            found.status.kpi.name,
-            found.status.kpi.outcome_owner,
-            _kpi_detail(kind, found.status, found.recent),
-            url_kpi=found.status.kpi.pk,
-        )
-        # The statuses were read with enough history for every attention rule: no second query.
-        for found in kpi_attention(
-            org=org, statuses=statuses, recent={s.kpi.pk: list(s.history) for s in statuses}
-        )
-        for kind in found.kinds
-    ]
-    items += [
-        ExceptionItem(
-            Kind.LOW_CONFIDENCE,
-            objective.title,
-            objective.owner,
-            f"{checkin.confidence}/10: {checkin.reason}",
-            url_objective=objective.pk,
-        )
-        for objective, checkin in low_confidence(org=org)
-    ]
+    """One row per KPI or objective and signal that fired, highest attention score first (rows
+    of one item together, in the order of Kind)."""
+    scores = kpi_scores(org=org, statuses=statuses)
+    items = []
+    for status in statuses:
+        score = scores[status.kpi.pk]
+        # A check-in's low confidence is the objective's row; on the KPI it only adds weight.
+        for signal in score.signals:
+            if signal.kind == Kind.LOW_CONFIDENCE:
+                continue
+            items.append(
+                ExceptionItem(
+                    signal.kind,
+                    status.kpi.name,
+                    status.kpi.outcome_owner,
+                    signal.detail
+                    or _kpi_detail(signal.kind, status, [r.value for r in status.history]),
+                    url_kpi=status.kpi.pk,
+                    score=score.total,
+                    why=score.why,
+                )
+            )
+    for found in objective_scores(org=org, statuses=statuses, scores=scores):
+        for signal in found.score.signals:
+            checkin = found.checkin
+            assert checkin is not None  # both objective signals read its latest check-in
+            detail = signal.detail or f"{checkin.confidence}/10: {checkin.reason}"
+            items.append(
+                ExceptionItem(
+                    signal.kind,
+                    found.objective.title,
+                    found.objective.owner,
+                    detail,
+                    url_objective=found.objective.pk,
+                    score=found.total,
+                    why=_objective_why(found.score, found.top_kpi),
+                )
+            )
     order = list(Kind)
-    items.sort(key=lambda item: order.index(item.kind))  # stable: names stay in order
+    items.sort(key=lambda item: (-item.score, item.title, order.index(item.kind)))
     return items
+
+
+def _objective_why(score: Score, top_kpi: float) -> str:
+    kpis = f"its KPIs' highest score ({top_kpi:g})" if top_kpi else ""
+    return ", ".join(part for part in (score.why, kpis) if part)

@@ -392,3 +392,43 @@ class Pack(TenantModel):
     @property
     def is_presented(self) -> bool:
         return self.presented_at is not None
+
+
+class MissCause(models.TextChoices):
+    """Why a KPI missed its period's target, in the owner's judgement."""
+
+    EXECUTION = "execution", "Execution: the plan was right, it was not carried out"
+    STRATEGY = "strategy", "Strategy: it was carried out, and did not move the number"
+    MEASUREMENT = "measurement", "Measurement: the number does not show what happened"
+
+
+class MissReason(TenantModel):
+    """The owner's account of one missed period target: why, and the next step. The period
+    and the numbers are copied, so the account keeps its meaning if the target moves later."""
+
+    kpi = models.ForeignKey("metrics.Kpi", on_delete=models.CASCADE, related_name="miss_reasons")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    target_value = models.FloatField(help_text="The target of the period, when it was missed.")
+    actual = models.FloatField(help_text="The value that missed it.")
+    cause = models.CharField(max_length=12, choices=MissCause.choices)
+    next_step = models.TextField(max_length=2000, help_text="What happens next, and by when.")
+    meeting = models.ForeignKey(
+        "reviews.ReviewMeeting", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-period_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period_start"], name="one_miss_reason_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period_start}: {self.cause}"

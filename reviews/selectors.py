@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from metrics.models import Kpi, MetricValue
-from metrics.selectors import kpi_statuses
+from metrics.selectors import KpiStatus, kpi_statuses
 from objectives.models import Objective
 from objectives.selectors import running_q
 from perfmgmt.charts import polyline
@@ -24,10 +24,14 @@ from perfmgmt.tenancy import membership_for, org_scope
 from reviews.attention import (
     DETERIORATING_RUN,
     Kind,
+    Score,
     kpi_attention,
+    kpi_scores,
     low_confidence,
+    objective_scores,
     recent_for_attention,
 )
+from reviews.learning import definition_review_due, miss_split, missed_periods
 from reviews.models import (
     ActionItem,
     ActionStatus,
@@ -74,6 +78,14 @@ class Agenda:
     stale_kpis: list[dict] = field(default_factory=list)
     missing_checkins: list[dict] = field(default_factory=list)
     overdue_actions: list[dict] = field(default_factory=list)
+    # Highest attention score first (reviews.attention), with the signals that fired; the
+    # lists above follow the same order. Missing from agendas stored before it.
+    attention: list[dict] = field(default_factory=list)
+    # The learning loop (reviews.learning): missed period targets with their cause or none
+    # yet, the causes counted, and KPIs whose definition is due for review.
+    misses: list[dict] = field(default_factory=list)
+    miss_split: dict[str, int] = field(default_factory=dict)
+    definition_review: list[dict] = field(default_factory=list)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -102,9 +114,12 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
         kpis = list(kpi_qs)
         open_actions = list(actions.filter(status=ActionStatus.OPEN))
     recent = recent_for_attention(org=org, kpi_ids=[k.pk for k in kpis])
-    statuses = kpi_statuses(org=org, kpis=kpis, recent=recent).values()
+    statuses = list(kpi_statuses(org=org, kpis=kpis, recent=recent).values())
+    scores = kpi_scores(org=org, statuses=statuses, today=today)
+    statuses.sort(key=lambda s: -scores[s.kpi.pk].total)  # stable: ties keep the KPIs' order
     acted_on = {a.kpi_id for a in open_actions if a.kpi_id}
     agenda = Agenda()
+    agenda.attention = _ranked(org, statuses, scores, team, today)
     for found in kpi_attention(org=org, statuses=statuses, recent=recent):
         status, kpi = found.status, found.status.kpi
         item: dict[str, object] = {
@@ -121,6 +136,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
         }
         for kind in found.kinds:
             getattr(agenda, AGENDA_LISTS[kind]).append({**item, **extra.get(kind, {})})
+    _learning(org, kpis, agenda, today)
     for objective, checkin in low_confidence(org=org, team=team, today=today):
         agenda.low_confidence.append(
             {
@@ -157,6 +173,86 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
                 }
             )
     return agenda
+
+
+def _misses_url(org: Organization, kpi_id: object) -> str:
+    return reverse("reviews:kpi-misses", kwargs={"org_slug": org.slug, "kpi_id": kpi_id})
+
+
+def _learning(org: Organization, kpis: list[Kpi], agenda: Agenda, today: dt.date) -> None:
+    misses = missed_periods(org=org, kpis=kpis, today=today)
+    agenda.miss_split = miss_split(misses)
+    agenda.misses = [
+        {
+            "kpi": str(m.kpi.pk),
+            "title": m.kpi.name,
+            "owner": display_name(m.kpi.outcome_owner),
+            "url": _misses_url(org, m.kpi.pk),
+            "period_start": m.target.period_start.isoformat(),
+            "period_end": m.target.period_end.isoformat(),
+            "target": m.target.value,
+            "actual": m.actual,
+            "cause": m.reason.get_cause_display() if m.reason else None,
+            "next_step": m.reason.next_step if m.reason else None,
+        }
+        for m in misses
+    ]
+    by_id = {k.pk: k for k in kpis}
+    agenda.definition_review = [
+        {"kpi": str(pk), "title": by_id[pk].name, "url": _misses_url(org, pk), "measurement": n}
+        for pk, n in definition_review_due(org=org, kpi_ids=list(by_id)).items()
+    ]
+
+
+AGENDA_RANKED = 10  # the agenda's ranked list: the items a review has time for
+
+
+def _ranked(
+    org: Organization,
+    statuses: list[KpiStatus],
+    scores: dict[uuid.UUID, Score],
+    team: Team | None,
+    today: dt.date,
+) -> list[dict]:
+    ranked: list[dict] = [
+        {
+            "kpi": str(s.kpi.pk),
+            "title": s.kpi.name,
+            "owner": display_name(s.kpi.outcome_owner),
+            "url": _kpi_url(org, s.kpi.pk),
+            "score": scores[s.kpi.pk].total,
+            "signals": [
+                {"kind": str(g.kind), "label": g.label, "points": g.points, "detail": g.detail}
+                for g in scores[s.kpi.pk].signals
+            ],
+        }
+        for s in statuses
+        if scores[s.kpi.pk].total > 0
+    ]
+    for found in objective_scores(
+        org=org, statuses=statuses, scores=scores, team=team, today=today
+    ):
+        if found.score.signals:
+            ranked.append(
+                {
+                    "objective": str(found.objective.pk),
+                    "title": found.objective.title,
+                    "owner": display_name(found.objective.owner),
+                    "url": _objective_url(org, found.objective.pk),
+                    "score": found.total,
+                    "signals": [
+                        {
+                            "kind": str(g.kind),
+                            "label": g.label,
+                            "points": g.points,
+                            "detail": g.detail,
+                        }
+                        for g in found.score.signals
+                    ],
+                }
+            )
+    ranked.sort(key=lambda item: -item["score"])
+    return ranked[:AGENDA_RANKED]
 
 
 @dataclass

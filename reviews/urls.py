@@ -1,12 +1,13 @@
 from django.urls import path
 
-from reviews import views, views_dashboards, views_exports, views_packs
+from reviews import views, views_dashboards, views_exports, views_learning, views_packs
 
 app_name = "reviews"
 
 urlpatterns = [
     path("dashboard/", views_dashboards.dashboard, name="dashboard"),
     path("exceptions/", views_dashboards.exceptions, name="exceptions"),
+    path("health/", views_dashboards.health, name="health"),
     path("exceptions/export/", views_exports.exceptions_export, name="exceptions-export"),
     path("explorer/export/", views_exports.explorer_export, name="explorer-export"),
     path(
@@ -15,6 +16,7 @@ urlpatterns = [
         name="kpi-values-export",
     ),
     path("kpis/<uuid:kpi_id>/commentary/", views_packs.kpi_commentary, name="kpi-commentary"),
+    path("kpis/<uuid:kpi_id>/misses/", views_learning.kpi_misses, name="kpi-misses"),
     path("owe/", views.owe, name="owe"),
     path("checkins/", views.checkin_page, name="checkin"),
     path("checkins/missing/", views.missing, name="missing"),

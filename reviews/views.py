@@ -30,7 +30,7 @@ from perfmgmt.types import TenantRequest
 from perfmgmt.validation import ensure_allowed
 from perfmgmt.views import form_submit
 from reviews import services
-from reviews.attention import Kind
+from reviews.attention import Kind, objective_progress
 from reviews.forms import (
     ActionForm,
     CheckInForm,
@@ -170,6 +170,7 @@ def _objective_page(
     context = {
         "objective": objective,
         "history": checkin_history(org=request.org, objective=objective),
+        "progress": objective_progress(org=request.org, objective=objective),
         "risks": objective_risks(org=request.org, objective=objective),
         "can_plan": can_plan_risks(request.membership, objective),
         "risk_form": risk_form or RiskForm(),

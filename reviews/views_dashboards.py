@@ -10,6 +10,7 @@ from metrics.dashboards import KEY_METRICS_LIMIT, attainment_chart
 from perfmgmt.tenancy import org_view
 from perfmgmt.types import TenantRequest
 from reviews.dashboards import DASHBOARD_VIEWS, dashboard_get, default_view, exceptions_get
+from reviews.health import strategy_health
 
 
 @org_view
@@ -34,3 +35,9 @@ def exceptions(request: TenantRequest) -> HttpResponse:
     return render(
         request, "reviews/exception_list.html", {"exceptions": exceptions_get(org=request.org)}
     )
+
+
+@org_view
+@require_GET
+def health(request: TenantRequest) -> HttpResponse:
+    return render(request, "reviews/health_page.html", {"health": strategy_health(org=request.org)})

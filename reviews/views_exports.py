@@ -46,8 +46,11 @@ def kpi_values_export(request: TenantRequest, kpi_id: str) -> HttpResponse:
 @require_GET
 def exceptions_export(request: TenantRequest) -> HttpResponse:
     items = exceptions_get(org=request.org).items
-    rows = ([item.label, item.title, display_name(item.owner), item.detail] for item in items)
-    headers = ["Kind", "KPI or objective", "Owner", "Why"]
+    rows = (
+        [item.label, item.title, display_name(item.owner), item.detail, item.score, item.why]
+        for item in items
+    )
+    headers = ["Kind", "KPI or objective", "Owner", "Why", "Attention score", "Signals"]
     return download("exceptions", _format(request), "Exceptions", headers, rows)
 
 

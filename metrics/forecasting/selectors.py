@@ -258,3 +258,67 @@ def kpi_outlooks(
         )
         for pk, target in targets.items()
     }
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    """A declared lead→lag link and what the data say of it (None: not tested yet)."""
+
+    link: KpiLink
+    evidence: LinkEvidence | None
+
+
+@dataclass(frozen=True)
+class LeadLagOverview:
+    links: list[LinkRow]
+    counts: dict[str, int]  # verdict (or "untested") -> how many links
+
+
+def lead_lag_overview(*, org: Organization) -> LeadLagOverview:
+    """Every declared link of the organisation with its stored evidence, lag by lag; two
+    queries."""
+    with org_scope(org):
+        links = list(
+            KpiLink.objects.select_related("lead", "lag").order_by("lag__name", "lead__name")
+        )
+        evidence = {e.link_id: e for e in LinkEvidence.objects.filter(link__in=links)}
+    rows = [LinkRow(link, evidence.get(link.pk)) for link in links]
+    counts: dict[str, int] = {}
+    for row in rows:
+        key = row.evidence.verdict if row.evidence else "untested"
+        counts[key] = counts.get(key, 0) + 1
+    return LeadLagOverview(rows, counts)
+
+
+def org_lead_suggestions(
+    *, org: Organization
+) -> list[tuple[Kpi, list[tuple[Kpi, LeadSuggestion]]]]:
+    """For every lag KPI of the organisation, the other KPIs that predict it better than its
+    declared leads (suggested, never applied): one values query, then the tests in memory."""
+    with org_scope(org):
+        kpis = list(Kpi.objects.order_by("name"))
+        evidence = list(LinkEvidence.objects.select_related("link"))
+        declared_pairs = list(KpiLink.objects.values_list("lead_id", "lag_id"))
+    histories = kpi_histories(org, kpis)
+    series: dict[object, KpiSeries] = {
+        k.pk: KpiSeries(histories[k.pk], k.cadence, k.aggregation) for k in kpis
+    }
+    by_id: dict[object, Kpi] = {k.pk: k for k in kpis}
+    found: list[tuple[Kpi, list[tuple[Kpi, LeadSuggestion]]]] = []
+    for kpi in kpis:
+        if kpi.kind != "lag":
+            continue
+        declared: dict[object, LinkTest] = {
+            e.link.lead_id: LinkTest(
+                e.verdict, e.cadence, e.n_points, e.best_lag, e.correlation, e.p_value
+            )
+            for e in evidence
+            if e.link.lag_id == kpi.pk
+        }
+        for lead_id, lag_id in declared_pairs:
+            if lag_id == kpi.pk:
+                declared.setdefault(lead_id, LinkTest(LinkVerdict.NOT_SUPPORTED, kpi.cadence, 0))
+        others = {pk: s for pk, s in series.items() if pk != kpi.pk}
+        if suggestions := lead_candidates(series[kpi.pk], others, declared=declared):
+            found.append((kpi, [(by_id[s.kpi_id], s) for s in suggestions]))
+    return found

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, Max, Q
 
+from metrics.forecasting.outlook import Outlook
+from metrics.forecasting.selectors import kpi_outlooks
 from metrics.formats import (
     day_label,
     fmt_share,
@@ -40,6 +42,7 @@ from perfmgmt.periods import (
 )
 from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
+from reviews.learning import miss_split, missed_periods
 from reviews.models import (
     ActionItem,
     ActionStatus,
@@ -357,6 +360,50 @@ def _meetings(org: Organization, month: dt.date, teams: Sequence[str]) -> list[d
     ]
 
 
+def _outlooks(org: Organization, kpis: list[Kpi]) -> list[dict[str, Any]]:
+    """The early warning as the pack is made: each KPI whose target running today is at risk
+    or will be missed by its period's end, by the forecast, least likely to meet it first."""
+    by_id = {k.pk: k for k in kpis}
+    found = [
+        (by_id[pk], outlook)
+        for pk, outlook in kpi_outlooks(org=org, kpis=kpis).items()
+        if not outlook.observed
+        and outlook.probability is not None
+        and outlook.outlook in (Outlook.AT_RISK, Outlook.WILL_MISS)
+    ]
+    found.sort(key=lambda item: (item[1].probability or 0.0, item[0].name))
+    return [
+        {
+            "kpi": kpi.name,
+            "outlook": outlook.outlook_label,
+            "probability": round(outlook.probability or 0.0, 3),
+            "probability_text": f"{outlook.probability or 0.0:.0%}",
+            "projected": fmt_value(outlook.projected, kpi.unit),
+            "period": month_label(outlook.period_date),
+        }
+        for kpi, outlook in found
+    ]
+
+
+def _misses(org: Organization, kpis: list[Kpi], month: dt.date) -> dict[str, Any]:
+    """The learning loop as of the month's end: period targets missed, why, and the split."""
+    misses = missed_periods(org=org, kpis=kpis, today=month_end(month) + dt.timedelta(days=1))
+    return {
+        "split": miss_split(misses),
+        "items": [
+            {
+                "kpi": m.kpi.name,
+                "period": f"{day_label(m.target.period_start)} – {day_label(m.target.period_end)}",
+                "target": fmt_value(m.target.value, m.kpi.unit),
+                "actual": fmt_value(m.actual, m.kpi.unit),
+                "cause": m.reason.get_cause_display() if m.reason else "Not explained yet",
+                "next_step": m.reason.next_step if m.reason else "",
+            }
+            for m in misses
+        ],
+    }
+
+
 def _moved_targets(org: Organization, ids: list, month: dt.date) -> list[dict]:
     with org_scope(org):
         changes = (
@@ -556,6 +603,8 @@ def pack_data(
         "unaligned_missing": _unexplained(unaligned),
         "missing_commentary": _unexplained(all_rows),
         "moved_targets": _moved_targets(org, ids, month),
+        "misses": _misses(org, kpis, month),
+        "outlooks": _outlooks(org, kpis),
         "meetings": _meetings(org, month, teams),
         "red_without_action": [
             row["name"]

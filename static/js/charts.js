@@ -20,6 +20,50 @@
     }, { responsive: true, displaylogo: false });
   }
 
+  function band(points, lo, hi, name, colour, group, visible) {
+    // The upper edge, then the lower one back: one closed shape filled, no trace to pair with.
+    var xs = points.map(function (p) { return p.date; });
+    return {
+      x: xs.concat(xs.slice().reverse()),
+      y: points.map(function (p) { return p[hi]; }).concat(
+        points.map(function (p) { return p[lo]; }).reverse()),
+      name: name, type: "scatter", mode: "lines", fill: "toself", fillcolor: colour,
+      line: { width: 0 }, hoverinfo: "skip", legendgroup: group, visible: visible
+    };
+  }
+
+  function forecastTraces(element, unit) {
+    // The latest forecast as a dashed line in its 95 % and 80 % bands; earlier forecasts are
+    // in the legend, hidden until chosen, to lay over what happened.
+    var source = element.dataset.forecast && document.getElementById(element.dataset.forecast);
+    if (!source) { return []; }
+    var data = JSON.parse(source.textContent);
+    var traces = [];
+    if (data.forecast && data.forecast.points.length) {
+      var points = data.forecast.points;
+      traces.push(band(points, "lo95", "hi95", "95 % band", "rgba(35,85,196,0.10)", "fc", true));
+      traces.push(band(points, "lo80", "hi80", "80 % band", "rgba(35,85,196,0.22)", "fc", true));
+      traces.push({
+        x: points.map(function (p) { return p.date; }),
+        y: points.map(function (p) { return p.value; }),
+        hovertemplate: "%{x}: forecast %{y} " + unit + "<extra></extra>",
+        name: "Forecast (" + data.forecast.method + ")", type: "scatter", mode: "lines",
+        line: { color: "#2355c4", dash: "dash" }, legendgroup: "fc"
+      });
+    }
+    (data.past || []).forEach(function (past) {
+      traces.push({
+        x: past.points.map(function (p) { return p.date; }),
+        y: past.points.map(function (p) { return p.value; }),
+        hovertemplate: "%{x}: forecast v" + past.version + " %{y} " + unit + "<extra></extra>",
+        name: "Forecast v" + past.version + " (" + past.made_at.slice(0, 10) + ")",
+        type: "scatter", mode: "lines", line: { color: "#6b7280", dash: "dot", width: 1 },
+        visible: "legendonly"
+      });
+    });
+    return traces;
+  }
+
   function draw(element) {
     var source = document.getElementById(element.dataset.chart);
     if (!source || !window.Plotly) { return; }
@@ -52,6 +96,7 @@
       hovertemplate: "%{x}: %{y} " + data.unit + " (%{text})<extra></extra>",
       name: "Actual", type: "scatter", mode: "lines+markers", line: { color: "#2355c4" }
     });
+    forecastTraces(element, data.unit).forEach(function (trace) { traces.push(trace); });
     window.Plotly.newPlot(element, traces, {
       margin: { t: 10, r: 10, b: 40, l: 50 }, height: 320, hovermode: "x unified",
       yaxis: { title: { text: data.unit } }, legend: { orientation: "h" }

@@ -392,7 +392,9 @@ def test_the_panel_reads_in_a_fixed_number_of_queries(acme, linked, django_asser
 
     with django_assert_max_num_queries(9):
         foresight = kpi_foresight(org=acme.org, kpi=bookings)
-        render_to_string("metrics/partials/forecast_panel.html", {"foresight": foresight})
+        render_to_string(
+            "metrics/partials/forecast_panel.html", {"foresight": foresight, "kpi": bookings}
+        )
 
     assert foresight.forecast.version == 4 and len(foresight.chart["past"]) == 3
     assert [a.scored for a in foresight.accuracy] == [3, 2, 1]

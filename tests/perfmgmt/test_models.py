@@ -25,7 +25,7 @@ def _owned_by_an_organisation() -> list[type]:
 
 def test_every_model_owned_by_an_organisation_is_a_tenant_model():
     owned = _owned_by_an_organisation()
-    assert len(owned) == 46
+    assert len(owned) == 47
     assert [m.__name__ for m in owned if not issubclass(m, TenantModel)] == []
 
 

@@ -203,7 +203,7 @@ def test_the_kpi_values_export_neutralises_formulas(pack_world, client_for):
 def test_exceptions_and_explorer_exports_hold_what_the_pages_show(pack_world, client_for, globex):
     client = client_for(pack_world.world.viewer)
     exceptions = client.get("/o/acme/exceptions/export/").content.decode("utf-8-sig")
-    assert exceptions.splitlines()[0] == "Kind,KPI or objective,Owner,Why"
+    assert exceptions.splitlines()[0] == "Kind,KPI or objective,Owner,Why,Attention score,Signals"
     explorer = client.get("/o/acme/explorer/export/?perspective=financial&format=xlsx")
     names = [
         row[4]

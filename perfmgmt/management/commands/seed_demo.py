@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from metrics.forecasting.services import org_forecasts_refresh, org_links_refresh
 from metrics.ingestion import RawValue, values_ingest
 from metrics.models import Kpi, Source, Target
 from metrics.rag import default_thresholds
@@ -866,6 +867,10 @@ class Command(BaseCommand):
         self._seed_reviews(org, memberships, objectives, kpis, rng)
         self._seed_pack(org, memberships, kpis)
         seed_people_demo(org)
+        # Forecasts and the lead→lag evidence from the start: the worker would make them within
+        # a minute (forecasts) or at the month's turn (links), and the first visit is now.
+        org_forecasts_refresh(org=org)
+        org_links_refresh(org=org)
 
     def _seed_history(
         self,
