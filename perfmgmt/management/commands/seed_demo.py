@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -886,11 +885,11 @@ class Command(BaseCommand):
         series: dict[str, list[float]] = {}
         for spec in KPIS:
             dated[spec.key] = dates = _history_dates(spec.cadence, today)
+            # Trend and noise, no shared season: one yearly wave common to every KPI would make
+            # any two of them "lead" each other by the months between their peaks.
             series[spec.key] = [
-                _trend(spec, fraction)
-                * (1 + 0.02 * math.sin(2 * math.pi * fraction * 2))  # a gentle season
-                * (1 + rng.gauss(0, spec.noise))
-                for fraction in ((day - span_start).days / 730 for day in dates)
+                _trend(spec, (day - span_start).days / 730) * (1 + rng.gauss(0, spec.noise))
+                for day in dates
             ]
         _tell_the_story(series, rng)
         for spec in KPIS:
