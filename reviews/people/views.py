@@ -257,7 +257,11 @@ def recognition(request: TenantRequest) -> HttpResponse:
 @require_GET
 def recognition_feed(request: TenantRequest) -> HttpResponse:
     """The dashboard's recognition feed, loaded into it with hx-get: the dashboard itself never
-    reads the people layer."""
+    reads the people layer. Opened as a page itself, it is the recognition page."""
+    if not request.htmx:
+        moved = redirect("people:recognition", org_slug=request.org.slug)
+        moved["Vary"] = "HX-Request"
+        return moved
     feed = selectors.recognition_list(org=request.org, actor=request.membership, limit=5)
     response = _page(request, "partials/recognition-feed.html", {"feed": feed})
     response["Vary"] = "HX-Request"

@@ -91,7 +91,7 @@ def test_praise_is_seen_as_its_giver_chose(role, visibility, people, client_for)
     actor = people.everyone()[role]
     expected = role in SEES_PRAISE[visibility]
     for url in ("/o/acme/people/recognition/", "/o/acme/people/recognition/feed/"):
-        page = client_for(actor).get(url).content.decode()
+        page = client_for(actor).get(url, HTTP_HX_REQUEST="true").content.decode()
         assert (PRAISE[visibility] in page) is expected, url
     assert rules.can_see_recognition(actor, people.praise[visibility]) is expected
 
