@@ -36,7 +36,9 @@
       }
     });
   }
-  document.addEventListener("DOMContentLoaded", markScrollable);
-  document.addEventListener("htmx:afterSettle", markScrollable);
+  document.addEventListener("DOMContentLoaded", function () {
+    markScrollable();
+    new MutationObserver(markScrollable).observe(document.body, { childList: true, subtree: true });
+  });
   window.addEventListener("resize", markScrollable);
 })();

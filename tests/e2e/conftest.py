@@ -97,7 +97,19 @@ def page_problems(page, *, wait: bool = True) -> list[str]:
         _busy.pop(id(page), None)
 
 
+# What htmx fetches as a page loads (hx-trigger="load") is part of the page: wait for it.
+HTMX_SETTLED = """() => new Promise((resolve) => {
+  const deadline = Date.now() + 5000;
+  (function check() {
+    const busy = document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling");
+    if (!busy || Date.now() > deadline) requestAnimationFrame(() => resolve());
+    else setTimeout(check, 50);
+  })();
+})"""
+
+
 def _problems(page) -> list[str]:
+    page.evaluate(HTMX_SETTLED)
     where = page.url
     problems = []
     violations = [] if where.endswith(NOT_OUR_MARKUP) else _AXE.run(page).response["violations"]
