@@ -4,6 +4,7 @@ pages, the pack's PDF and the workbook's text cells (the workbook keeps numbers 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 PREFIX_UNITS = frozenset({"€", "$", "£", "¥"})
 NO_SPACE_UNITS = frozenset({"%", "pp"})
@@ -43,6 +44,16 @@ def fmt_value(value: float | None, unit: str, decimals: int | None = None) -> st
     if unit in NO_SPACE_UNITS:
         return f"{number}{unit}"
     return f"{number} {unit}"
+
+
+def fmt_run(values: Sequence[float], unit: str) -> str:
+    """A run of values with the unit once: "6.45 → 6.74 → 6.91 hours", "€310 → €290"."""
+    if unit in PREFIX_UNITS:
+        return " → ".join(fmt_value(v, unit) for v in values)
+    numbers = " → ".join(fmt_number(v) for v in values)
+    if not unit:
+        return numbers
+    return f"{numbers}{unit}" if unit in NO_SPACE_UNITS else f"{numbers} {unit}"
 
 
 def fmt_share(fraction: float | None) -> str:

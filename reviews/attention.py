@@ -28,6 +28,7 @@ from django.db import models
 
 from metrics.forecasting.outlook import Outlook
 from metrics.forecasting.selectors import kpi_outlooks
+from metrics.formats import fmt_run, fmt_value
 from metrics.models import Confidence, KpiLink, Rag
 from metrics.rag import attainment
 from metrics.selectors import (
@@ -195,12 +196,8 @@ def _signal(kind: Kind, detail: str = "", share: float = 1.0) -> Signal:
     return Signal(kind, round(weight(kind) * share, 2), detail)
 
 
-def _number(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
-def _run(values: Sequence[float]) -> str:
-    return " → ".join(_number(v) for v in reversed(values[:DETERIORATING_RUN]))
+def _run(values: Sequence[float], unit: str) -> str:
+    return fmt_run(values[:DETERIORATING_RUN][::-1], unit)
 
 
 def kpi_scores(
@@ -231,7 +228,8 @@ def kpi_scores(
             leads.setdefault(link.lag_id, []).append(
                 _signal(
                     Kind.LEAD_DETERIORATING,
-                    f"its lead {link.lead.name} is worse three periods running: {_run(values)}",
+                    f"its lead {link.lead.name} is worse three periods running: "
+                    + _run(values, link.lead.unit),
                 )
             )
     scores = {}
@@ -248,7 +246,8 @@ def kpi_scores(
             signals.append(
                 _signal(
                     Kind.FORECAST_MISS,
-                    f"{outlook.outlook_label.lower()}: forecast {_number(outlook.projected or 0)}"
+                    f"{outlook.outlook_label.lower()}: forecast "
+                    f"{fmt_value(outlook.projected, status.kpi.unit)}"
                     f" for the period end, a {outlook.probability:.0%} chance of meeting the"
                     " target",
                     share=1.0 - outlook.probability,
@@ -256,6 +255,7 @@ def kpi_scores(
             )
         signals += leads.get(pk, [])
         if (change := moved.get(pk)) is not None:
+            unit = status.kpi.unit
             old = (change.old or {}).get("value")
             new = (change.new or {}).get("value")
             signals.append(
@@ -263,7 +263,7 @@ def kpi_scores(
                     Kind.TARGET_MOVED,
                     f"target moved on {change.changed_at:%d %b %Y}"
                     + (
-                        f" from {_number(old)} to {_number(new)}"
+                        f" from {fmt_value(old, unit)} to {fmt_value(new, unit)}"
                         if old is not None and new is not None
                         else ""
                     ),

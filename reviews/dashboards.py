@@ -19,6 +19,7 @@ from metrics.dashboards import (
     org_statuses,
     scorecard,
 )
+from metrics.formats import fmt_run, fmt_value
 from metrics.selectors import KpiStatus
 from objectives.models import Objective, Perspective
 from objectives.selectors import running_q
@@ -168,17 +169,13 @@ def exceptions_get(*, org: Organization) -> Exceptions:
     return Exceptions(_exceptions(org, org_statuses(org=org, per_kpi=DETERIORATING_RUN)))
 
 
-def _number(value: float) -> str:
-    return f"{value:,.2f}".rstrip("0").rstrip(".")
-
-
 def _against_target(status: KpiStatus) -> str:
     latest, target = status.latest, status.target
     # Only a red or off-target KPI is described so, and rag_status rates a KPI so only when it
     # has a value and a target.
     assert latest is not None and target is not None
-    unit = f" {status.kpi.unit}" if status.kpi.unit else ""
-    return f"{_number(latest.value)}{unit} against {_number(target.value)}{unit}"
+    unit = status.kpi.unit
+    return f"{fmt_value(latest.value, unit)} against {fmt_value(target.value, unit)}"
 
 
 def _last_value(status: KpiStatus) -> str:
@@ -189,8 +186,7 @@ def _last_value(status: KpiStatus) -> str:
 
 
 def _worse_each_time(values: list[float], unit: str) -> str:
-    run = " → ".join(_number(v) for v in reversed(values[:DETERIORATING_RUN]))
-    return f"worse three periods running: {run}{f' {unit}' if unit else ''}"
+    return f"worse three periods running: {fmt_run(values[:DETERIORATING_RUN][::-1], unit)}"
 
 
 def _kpi_detail(kind: Kind, status: KpiStatus, recent: list[float]) -> str:

@@ -129,6 +129,7 @@ def agenda_build(*, org: Organization, team: Team | None = None) -> Agenda:
             "url": _kpi_url(org, kpi.pk),
             "value": status.latest.value if status.latest else None,
             "target": status.target.value if status.target else None,
+            "unit": kpi.unit,
         }
         extra: dict[Kind, dict[str, object]] = {
             Kind.RED: {"no_open_action": kpi.pk not in acted_on},
@@ -192,6 +193,7 @@ def _learning(org: Organization, kpis: list[Kpi], agenda: Agenda, today: dt.date
             "period_end": m.target.period_end.isoformat(),
             "target": m.target.value,
             "actual": m.actual,
+            "unit": m.kpi.unit,
             "cause": m.reason.get_cause_display() if m.reason else None,
             "next_step": m.reason.next_step if m.reason else None,
         }

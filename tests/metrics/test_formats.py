@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from metrics.formats import fmt_number, fmt_share, fmt_value, fmt_variance
+from metrics.formats import fmt_number, fmt_run, fmt_share, fmt_value, fmt_variance
 from metrics.models import Kpi, Rag, Target
 from metrics.rag import variance
 from metrics.selectors import KpiStatus, Reading
@@ -65,3 +65,10 @@ def test_values_carry_their_unit_and_thousands_separators():
     assert fmt_value(99.9, "%") == "99.9%"
     assert fmt_value(100, "%") == "100%"
     assert fmt_variance(0.154, False) == "+15.4 % adverse"
+
+
+def test_a_run_of_values_carries_its_unit_once():
+    assert fmt_run([6.45, 6.74, 6.91], "hours") == "6.45 → 6.74 → 6.91 hours"
+    assert fmt_run([2.1, 2.4], "%") == "2.1 → 2.4%"
+    assert fmt_run([310, 290], "€") == "€310 → €290"
+    assert fmt_run([3, 4, 5], "") == "3 → 4 → 5"
