@@ -22,6 +22,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py runall
 
+# Two test processes (pytest-xdist), one per core of the machine CI runs on; each has its own
+# test database, and every test that starts a worker uses a queue of its own.
+PYTEST_ARGS ?= -n 2
+
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
