@@ -5,16 +5,22 @@
 
   var RAG_COLOURS = { green: "#1f7a3a", amber: "#9a6400", red: "#b3261e", none: "#6b7280" };
 
+  var RAG_WORDS = { green: "● on target", amber: "▲ at risk", red: "■ off target" };
+
   function drawAttainment(element, data) {
     window.Plotly.newPlot(element, [{
       type: "bar", orientation: "h",
       y: data.bars.map(function (b) { return b.name; }),
       x: data.bars.map(function (b) { return b.percent; }),
       marker: { color: data.bars.map(function (b) { return RAG_COLOURS[b.rag]; }) },
+      // The status in words and shape on each bar: never by colour alone.
+      text: data.bars.map(function (b) { return b.percent + "% " + (RAG_WORDS[b.rag] || ""); }),
+      textposition: "inside", insidetextanchor: "start", textfont: { color: "#fff" },
       hovertemplate: "%{y}: %{x}% of target<extra></extra>"
     }], {
-      margin: { t: 10, r: 20, b: 40, l: 220 }, height: 60 + 32 * data.bars.length,
+      margin: { t: 10, r: 20, b: 40, l: 10 }, height: 60 + 32 * data.bars.length,
       xaxis: { title: { text: "% of target" } },
+      yaxis: { automargin: true },
       shapes: [{ type: "line", x0: 100, x1: 100, yref: "paper", y0: 0, y1: 1,
                  line: { dash: "dash", color: "#1d2330" } }]
     }, { responsive: true, displaylogo: false });
