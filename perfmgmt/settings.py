@@ -172,6 +172,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
+    # The audit trail: triggers (pgtrigger) that write event tables (pghistory).
+    "pgtrigger",
+    "pghistory",
     "perfmgmt",
     "objectives",
     "metrics",
@@ -195,6 +198,9 @@ MIDDLEWARE = [
     # request.user.is_verified(): a TOTP code was given in this session.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who is behind a write (perfmgmt.history): the signed-in person, or the API key once DRF
+    # has authenticated it.
+    "pghistory.middleware.HistoryMiddleware",
     # Idle and absolute session timeouts, before any view acts on the signed-in user.
     "perfmgmt.middleware.SessionTimeoutMiddleware",
     # Someone with an authenticator app gives a code before any page.

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from objectives.models import Objective
-from perfmgmt.models import Team, TenantModel
+from perfmgmt.models import Team, TenantModel, audited
 
 
 class CheckInStatus(models.TextChoices):
@@ -28,6 +28,7 @@ LOW_CONFIDENCE = 4
 CHECKIN_FIELDS = ("status", "progress", "confidence", "reason", "blockers", "next_steps")
 
 
+@audited()
 class CheckIn(TenantModel):
     """One objective's weekly check-in: status, progress and the owner's confidence."""
 
@@ -67,30 +68,6 @@ class CheckIn(TenantModel):
         return {name: getattr(self, name) for name in CHECKIN_FIELDS}
 
 
-class Revision(TenantModel):
-    """What a record said before an edit, and who edited it. Only the before state is kept;
-    the after state is the next revision's, or the record itself."""
-
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    before = models.JSONField()
-
-    class Meta:
-        abstract = True
-        ordering = ["-changed_at"]
-
-
-class CheckInRevision(Revision):
-    """What a check-in said before each edit (CheckIn.snapshot): check-ins are audited."""
-
-    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
-
-    def __str__(self) -> str:
-        return f"revision of {self.checkin_id} at {self.changed_at:%Y-%m-%d %H:%M}"
-
-
 class MeetingKind(models.TextChoices):
     WEEKLY = "weekly", "Weekly operational review"
     MONTHLY = "monthly", "Monthly business review"
@@ -120,6 +97,7 @@ class ReviewMeeting(TenantModel):
         return f"{self.get_kind_display()} {self.held_on}"
 
 
+@audited()
 class Decision(TenantModel):
     meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField()
@@ -141,6 +119,7 @@ class ActionStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
+@audited()
 class ActionItem(TenantModel):
     """A thing one person will do by a date, usually decided in a review."""
 
@@ -261,6 +240,7 @@ class ReminderDelivery(TenantModel):
 COMMENTARY_FIELDS = ("analysis", "next_step")
 
 
+@audited()
 class KpiCommentary(TenantModel):
     """The outcome owner's words on one KPI's number for one month, written before the monthly
     business review and printed beside the number in the pack."""
@@ -290,17 +270,6 @@ class KpiCommentary(TenantModel):
 
     def snapshot(self) -> dict:
         return {name: getattr(self, name) for name in COMMENTARY_FIELDS}
-
-
-class KpiCommentaryRevision(Revision):
-    """What a commentary said before each edit (KpiCommentary.snapshot)."""
-
-    commentary = models.ForeignKey(
-        KpiCommentary, on_delete=models.CASCADE, related_name="revisions"
-    )
-
-    def __str__(self) -> str:
-        return f"revision of {self.commentary_id} at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class PackStatus(models.TextChoices):
