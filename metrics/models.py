@@ -93,7 +93,7 @@ class KpiLink(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["lead", "lag"], name="kpi_link_once"),
+            models.UniqueConstraint(fields=["organization", "lead", "lag"], name="kpi_link_once"),
             models.CheckConstraint(
                 condition=~models.Q(lead=models.F("lag")), name="kpi_link_not_self"
             ),
@@ -130,7 +130,9 @@ class Target(TenantModel):
         # By the column, not "kpi": that would join the KPI table to sort by its name.
         ordering = ["kpi_id", "period_start"]
         constraints = [
-            models.UniqueConstraint(fields=["kpi", "period_start"], name="one_target_per_period"),
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period_start"], name="one_target_per_period"
+            ),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
                 name="target_period_ordered",
@@ -315,7 +317,9 @@ class KpiPin(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "kpi"], name="pin_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user", "kpi"], name="pin_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} pinned {self.kpi_id}"
@@ -426,7 +430,9 @@ class LinkVerdict(models.TextChoices):
 class LinkEvidence(TenantModel):
     """Whether the data bear out a declared lead→lag link (see metrics.forecasting.leadlag)."""
 
-    link = models.OneToOneField(KpiLink, on_delete=models.CASCADE, related_name="evidence")
+    # One per link by the constraint below, which includes the organisation (a OneToOneField
+    # would add a unique index on the link alone).
+    link = models.ForeignKey(KpiLink, on_delete=models.CASCADE, related_name="evidence")
     verdict = models.CharField(max_length=16, choices=LinkVerdict.choices)
     cadence = models.CharField(max_length=10, choices=Cadence.choices)
     best_lag = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -203,7 +203,9 @@ class ApiKey(TenantModel):
         Organization, on_delete=models.CASCADE, related_name="api_keys"
     )
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart.")
+    # Found by its prefix before the organisation is known (the key names it), hence the index;
+    # unique per organisation, like every constraint (the schema shards by organisation).
+    prefix = models.CharField(max_length=16, db_index=True, help_text="Shown to tell keys apart.")
     key_hash = models.CharField(max_length=64, help_text="SHA-256 of the secret.")
     scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
     created_by = models.ForeignKey(
@@ -225,6 +227,11 @@ class ApiKey(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "prefix"], name="api_key_prefix_per_org"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

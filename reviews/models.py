@@ -50,7 +50,8 @@ class CheckIn(TenantModel):
         ordering = ["objective", "-week_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["objective", "week_start"], name="one_checkin_per_objective_week"
+                fields=["organization", "objective", "week_start"],
+                name="one_checkin_per_objective_week",
             ),
             models.CheckConstraint(condition=models.Q(confidence__lte=10), name="confidence_0_10"),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_0_100"),
