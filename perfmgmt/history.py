@@ -82,9 +82,10 @@ ACTIONS = {"insert": "Created", "update": "Changed", "delete": "Deleted"}
 SKIPPED = {"id", "organization", "created_at", "submitted_at"}
 
 
-def tracked_event_models() -> dict[str, type[models.Model]]:
+def tracked_event_models() -> dict[str, Any]:
     """Every tenant event model by its tracked model's label, e.g. "metrics.Kpi"."""
     found = {}
+    model: Any
     for model in pghistory.core.event_models():
         tracked = model.pgh_tracked_model
         if any(f.name == "organization" for f in model._meta.fields):
@@ -92,17 +93,15 @@ def tracked_event_models() -> dict[str, type[models.Model]]:
     return found
 
 
-def _value(event: models.Model, field: models.Field) -> Any:
+def _value(event: Any, field: models.Field) -> Any:
     return getattr(event, field.attname)
 
 
-def _read(
-    event_model: type[models.Model], events: list[models.Model], actors: dict[int, str]
-) -> list[Change]:
+def _read(event_model: Any, events: list[Any], actors: dict[int, str]) -> list[Change]:
     """Events with their diff against the previous event of the same object (one query)."""
-    prev_ids = [e._prev_id for e in events if e._prev_id]  # type: ignore[attr-defined]
+    prev_ids = [e._prev_id for e in events if e._prev_id]
     previous = {p.pk: p for p in event_model.objects.filter(pk__in=prev_ids)}
-    tracked = event_model.pgh_tracked_model  # type: ignore[attr-defined]
+    tracked = event_model.pgh_tracked_model
     fields = [
         f
         for f in event_model._meta.fields
@@ -110,7 +109,7 @@ def _read(
     ]
     changes = []
     for event in events:
-        before = previous.get(event._prev_id)  # type: ignore[attr-defined]
+        before = previous.get(event._prev_id)
         moved = []
         for field in fields:
             new = _value(event, field)
@@ -120,16 +119,16 @@ def _read(
             if event.pgh_label == "delete" or (before is not None and old == new):
                 continue
             moved.append(FieldChange(field.name, str(field.verbose_name), old, new))
-        context = event.pgh_context  # type: ignore[attr-defined]
+        context = event.pgh_context
         actor, actor_kind = describe_actor(context.metadata if context else {}, actors)
         changes.append(
             Change(
                 event_id=event.pk,
                 model=tracked._meta.label,
                 kind=str(tracked._meta.verbose_name),
-                object_id=str(event.pgh_obj_id),  # type: ignore[attr-defined]
-                action=event.pgh_label,  # type: ignore[attr-defined]
-                at=event.pgh_created_at,  # type: ignore[attr-defined]
+                object_id=str(event.pgh_obj_id),
+                action=event.pgh_label,
+                at=event.pgh_created_at,
                 actor=actor,
                 actor_kind=actor_kind,
                 data={f.name: _value(event, f) for f in fields},
@@ -152,16 +151,16 @@ def describe_actor(metadata: dict[str, Any], people: dict[int, str]) -> tuple[st
     return "System", "system"
 
 
-def _people(events: list[models.Model]) -> dict[int, str]:
+def _people(events: list[Any]) -> dict[int, str]:
     ids = {
-        int(e.pgh_context.metadata["user"])  # type: ignore[attr-defined]
+        int(e.pgh_context.metadata["user"])
         for e in events
-        if e.pgh_context and e.pgh_context.metadata.get("user")  # type: ignore[attr-defined]
+        if e.pgh_context and e.pgh_context.metadata.get("user")
     }
     return {u.pk: (u.get_full_name() or u.username) for u in User.objects.filter(pk__in=ids)}
 
 
-def _events(event_model: type[models.Model], query: QuerySet, limit: int) -> list[models.Model]:
+def _events(event_model: Any, query: QuerySet, limit: int) -> list[Any]:
     prev = (
         event_model.objects.filter(pgh_obj_id=OuterRef("pgh_obj_id"), pgh_id__lt=OuterRef("pgh_id"))
         .order_by("-pgh_id")

@@ -78,7 +78,7 @@ class AuditEvent(pghistory.models.Event):
     """The base of every tenant event model (perfmgmt.history): read only inside an
     organisation scope, like the rows it records."""
 
-    objects = TenantManager()  # type: ignore[misc]
+    objects = TenantManager()  # type: ignore[assignment,misc]
 
     class Meta:
         abstract = True
