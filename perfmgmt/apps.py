@@ -7,8 +7,12 @@ class PerfmgmtConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.db.backends.signals import connection_created
 
         from perfmgmt.middleware import start_session_clock
+        from perfmgmt.rls import install
 
         # The session timeouts count from the sign-in, so the first request writes nothing.
         user_logged_in.connect(start_session_clock, dispatch_uid="perfmgmt-session-clock")
+        # Row-level security: each statement carries the scope's organisation (perfmgmt.rls).
+        connection_created.connect(install, dispatch_uid="perfmgmt-rls")

@@ -95,16 +95,24 @@ def audited(*, exclude: tuple[str, ...] = (), tenant: bool = True) -> Callable[[
     own); an update that changes only those writes no event. `updated_at` is never kept: the
     event's own time says when.
     """
-    return pghistory.track(  # type: ignore[no-any-return]
-        pghistory.InsertEvent(),
-        pghistory.UpdateEvent(),
-        pghistory.DeleteEvent(),
-        exclude=["updated_at", *exclude],
-        append_only=True,
-        level=pgtrigger.Statement,
-        base_model=AuditEvent if tenant else None,
-        meta={"ordering": ["-pgh_created_at", "-pgh_id"]},
-    )
+
+    def track(model: _T) -> _T:
+        meta: dict = {"ordering": ["-pgh_created_at", "-pgh_id"]}
+        if tenant:
+            name = f"{model._meta.db_table[:20]}_ev_org_at"
+            meta["indexes"] = [models.Index(fields=["organization", "pgh_created_at"], name=name)]
+        return pghistory.track(  # type: ignore[no-any-return]
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=["updated_at", *exclude],
+            append_only=True,
+            level=pgtrigger.Statement,
+            base_model=AuditEvent if tenant else None,
+            meta=meta,
+        )(model)
+
+    return track
 
 
 # The organisation's settings are on record too (not the webhook: it is a credential). Its

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -256,6 +257,14 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- the audit trail (perfmgmt.history) -------------------------------------------------------
+# An event row is written for every row a statement touches, so each index on an event table is
+# paid on every bulk upsert: the copied foreign keys (KPI, people, keys, context) get none; the
+# object (its history) and, per table, organisation + time (the audit log) do.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=False)
 
 # --- sign-in ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -7,6 +7,27 @@ from django.db import migrations
 
 from perfmgmt.history import baseline_events
 
+# The trigger as metrics.0009 left it, for a migration back.
+OLD_TRIGGER = """
+CREATE OR REPLACE FUNCTION metrics_value_revision() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO metrics_metricvaluerevision
+        (organization_id, kpi_id, period_date, old_value, new_value,
+         old_confidence, new_confidence, source, changed_at, changed_by_id, changed_by_key_id)
+    VALUES (NEW.organization_id, NEW.kpi_id, NEW.period_date, OLD.value, NEW.value,
+            OLD.confidence, NEW.confidence, NEW.source, NEW.updated_at,
+            NEW.recorded_by_id, NEW.recorded_by_key_id);
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER metrics_value_revision
+AFTER UPDATE ON metrics_metricvalue
+FOR EACH ROW
+WHEN (OLD.value IS DISTINCT FROM NEW.value OR OLD.confidence IS DISTINCT FROM NEW.confidence)
+EXECUTE FUNCTION metrics_value_revision();
+"""
+
 DROP_OLD_TRIGGER = """
 DROP TRIGGER IF EXISTS metrics_value_revision ON metrics_metricvalue;
 DROP FUNCTION IF EXISTS metrics_value_revision();
@@ -139,38 +160,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunSQL(DROP_OLD_TRIGGER, migrations.RunSQL.noop),
+        migrations.RunSQL(DROP_OLD_TRIGGER, OLD_TRIGGER),
         migrations.RunPython(forwards, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="metricvaluerevision",
-            name="changed_by",
-        ),
-        migrations.RemoveField(
-            model_name="metricvaluerevision",
-            name="changed_by_key",
-        ),
-        migrations.RemoveField(
-            model_name="metricvaluerevision",
-            name="kpi",
-        ),
-        migrations.RemoveField(
-            model_name="metricvaluerevision",
-            name="organization",
-        ),
         migrations.DeleteModel(
             name="MetricValueRevision",
-        ),
-        migrations.RemoveField(
-            model_name="targetchange",
-            name="changed_by",
-        ),
-        migrations.RemoveField(
-            model_name="targetchange",
-            name="kpi",
-        ),
-        migrations.RemoveField(
-            model_name="targetchange",
-            name="organization",
         ),
         migrations.DeleteModel(
             name="TargetChange",

@@ -89,32 +89,8 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunPython(forwards, migrations.RunPython.noop),
-        migrations.RemoveField(
-            model_name="checkinrevision",
-            name="changed_by",
-        ),
-        migrations.RemoveField(
-            model_name="checkinrevision",
-            name="checkin",
-        ),
-        migrations.RemoveField(
-            model_name="checkinrevision",
-            name="organization",
-        ),
         migrations.DeleteModel(
             name="CheckInRevision",
-        ),
-        migrations.RemoveField(
-            model_name="kpicommentaryrevision",
-            name="changed_by",
-        ),
-        migrations.RemoveField(
-            model_name="kpicommentaryrevision",
-            name="commentary",
-        ),
-        migrations.RemoveField(
-            model_name="kpicommentaryrevision",
-            name="organization",
         ),
         migrations.DeleteModel(
             name="KpiCommentaryRevision",
