@@ -26,9 +26,11 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_scopes.state import get_scope
-from psycopg2.extensions import TRANSACTION_STATUS_INERROR
 
 APP_ROLE = "perfmgmt_app"
+# psycopg2.extensions.TRANSACTION_STATUS_INERROR: a failed transaction takes no more statements
+# until it is rolled back (to a savepoint), so nothing is put before that ROLLBACK.
+TRANSACTION_STATUS_INERROR = 3
 ALL = "all"
 
 FUNCTIONS_SQL = """
