@@ -109,3 +109,60 @@ def test_the_audit_log_filters_by_person_kind_and_day(acme, acme_cascade):
         )
         == []
     )
+
+
+def test_the_kpi_history_page_shows_who_moved_its_target(acme, acme_cascade, client_for):
+    with pghistory.context(user=acme.finance.user.pk), org_scope(acme.org):
+        Target.objects.filter(pk=acme_cascade.target.pk).update(value=12345)
+    page = client_for(acme.viewer).get(f"/o/acme/kpis/{acme_cascade.kpi.pk}/history/")
+    assert page.status_code == 200
+    assert display_name(acme.finance.user) in page.content.decode()
+    assert "12345" in page.content.decode()
+
+
+def test_objective_and_priority_pages_have_a_history(acme, acme_cascade, client_for):
+    client = client_for(acme.admin)
+    for url in (
+        f"/o/acme/objectives/{acme_cascade.objective.pk}/history/",
+        f"/o/acme/priorities/{acme_cascade.priority.pk}/history/",
+    ):
+        assert client.get(url).status_code == 200
+    edit = client.get(f"/o/acme/priorities/{acme_cascade.priority.pk}/edit/").content.decode()
+    assert f"/o/acme/priorities/{acme_cascade.priority.pk}/history/" in edit
+
+
+def test_another_organisations_object_has_no_history_page(acme, globex, acme_cascade, client_for):
+    url = f"/o/globex/kpis/{acme_cascade.kpi.pk}/history/"
+    assert client_for(globex.admin).get(url).status_code == 404
+
+
+def test_only_admins_read_the_audit_log_and_it_downloads(acme, acme_cascade, client_for):
+    assert client_for(acme.executive).get("/o/acme/audit/").status_code == 403
+    admin = client_for(acme.admin)
+    page = admin.get("/o/acme/audit/?kind=metrics.Target&from=2000-01-01&to=garbage&who=x")
+    assert page.status_code == 200
+    for fmt, magic in (("csv", "\ufeffWhen".encode()), ("xlsx", b"PK")):
+        download = admin.get(f"/o/acme/audit/?format={fmt}")
+        assert download.status_code == 200 and download.content.startswith(magic)
+
+
+def test_the_saved_views_find_a_moved_target_and_a_revised_value(acme, acme_cascade, client_for):
+    from reviews.audit import AuditFilters, audit_entries
+    from reviews.models import ReviewMeeting
+
+    value = acme_cascade.value
+    with org_scope(acme.org):
+        ReviewMeeting.objects.create(
+            organization=acme.org,
+            kind="monthly",
+            held_on=value.period_date,
+            created_by=acme.executive.user,
+        )
+        MetricValue.objects.filter(pk=value.pk).update(value=value.value + 5)
+        Target.objects.filter(pk=acme_cascade.target.pk).update(value=1)
+    revised = audit_entries(org=acme.org, filters=AuditFilters(view="values-revised"))
+    assert [c.object_id for c in revised] == [str(value.pk)]
+    moved = audit_entries(org=acme.org, filters=AuditFilters(view="targets-moved"))
+    target = acme_cascade.target
+    running = target.period_start <= moved[0].at.date() <= target.period_end if moved else False
+    assert bool(moved) == running
