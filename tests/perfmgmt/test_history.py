@@ -166,3 +166,20 @@ def test_the_saved_views_find_a_moved_target_and_a_revised_value(acme, acme_casc
     target = acme_cascade.target
     running = target.period_start <= moved[0].at.date() <= target.period_end if moved else False
     assert bool(moved) == running
+
+
+def test_the_audit_demo_fills_the_revised_values_view(acme, acme_cascade):
+    from reviews.audit import AuditFilters, audit_entries
+    from reviews.audit_demo import seed_audit_demo
+    from reviews.models import ReviewMeeting
+
+    with org_scope(acme.org):
+        ReviewMeeting.objects.create(
+            organization=acme.org,
+            kind="monthly",
+            held_on=acme_cascade.value.period_date,
+            created_by=acme.executive.user,
+        )
+    seed_audit_demo(acme.org)
+    revised = audit_entries(org=acme.org, filters=AuditFilters(view="values-revised"))
+    assert [c.actor_kind for c in revised] == ["person"]
