@@ -17,8 +17,6 @@ is added when DRF authenticates it), Celery tasks from the signals in perfmgmt.c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,13 +38,6 @@ def record_api_key(key: Any) -> None:
 def record_source(source: Any) -> None:
     """Name the scheduled data source behind the current task's writes."""
     pghistory.context(source=str(source.pk), source_name=source.name)
-
-
-@contextmanager
-def task_context(name: str, **metadata: Any) -> Iterator[None]:
-    """The actor of writes made outside a request: a Celery task, a command, a system job."""
-    with pghistory.context(task=name, **metadata):
-        yield
 
 
 @dataclass(frozen=True)
