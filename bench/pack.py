@@ -37,7 +37,7 @@ import perfmgmt.wsgi  # noqa: F401  (as a worker process is set up: gc.freeze)
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-import pghistory
+from perfmgmt.actor import audit_context
 from metrics.models import Kpi, MetricValue, Target
 from objectives.models import Objective, StrategicPriority
 from perfmgmt.models import Membership, Organization, Team
@@ -111,7 +111,7 @@ def build(n):
                 analysis="Volumes were below plan in two regions; pricing held. " * 2,
                 next_step="Regional reviews weekly until the gap closes.")
             for k in kpis[::3]])
-        with pghistory.context(user=user.pk):  # a target moved mid-period, on the trail
+        with audit_context(user=user.pk):  # a target moved mid-period, on the trail
             Target.objects.filter(kpi=kpis[0], period_start__lte=month,
                 period_end__gte=month).update(value=8)
         meeting = ReviewMeeting.objects.create(organization=org, kind="monthly",

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import pghistory
 from celery import Celery, Task
+
+from perfmgmt.actor import audit_context
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "perfmgmt.settings")
 
@@ -17,7 +18,7 @@ class AuditedTask(Task):
     each run, in the worker and when a task runs eagerly."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with pghistory.context(task=self.name):
+        with audit_context(task=self.name):
             return super().__call__(*args, **kwargs)
 
 

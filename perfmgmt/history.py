@@ -7,37 +7,40 @@ or raw SQL cannot skip them. Each event table copies the tracked columns, `organ
 among them as a plain column (no foreign key: the trail outlives the organisation and its
 objects), and is append-only: a trigger refuses UPDATE and DELETE on it.
 
-Who: `pghistory.context` metadata, attached to each statement by pghistory's execute wrapper
-and stored once per request or task in `pghistory_context`: `user` (a person's id), `api_key`
-(and `api_key_name`), `source` (and `source_name`: a scheduled pull), `task` (a Celery task's
-name) and `url`. Web and API writes get theirs from pghistory's HistoryMiddleware (the API key
-is added when DRF authenticates it), Celery tasks from the signals in perfmgmt.celery.
+Who: the metadata of perfmgmt.actor's context, handed to the database with each writing
+statement and stored once per request or task in `pghistory_context`: `user` (a person's id),
+`api_key` (and `api_key_name`), `source` (and `source_name`: a scheduled pull), `task` (a Celery
+task's name) and `url`. Web and API writes get theirs from AuditContextMiddleware (the API key is
+added when DRF authenticates it), Celery tasks from AuditedTask in perfmgmt.celery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
-import pghistory
 import pghistory.core
 from django.contrib.auth.models import User
 from django.db import models
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse
 
+from perfmgmt.actor import audit_context, audit_note
 from perfmgmt.models import Organization
 from perfmgmt.tenancy import org_scope
 
 
 def record_api_key(key: Any) -> None:
     """Name the API key behind the current request's writes (a no-op outside a context)."""
-    pghistory.context(api_key=str(key.pk), api_key_name=key.name, user=None)
+    audit_note(api_key=str(key.pk), api_key_name=key.name, user=None)
 
 
 def record_source(source: Any) -> None:
     """Name the scheduled data source behind the current task's writes."""
-    pghistory.context(source=str(source.pk), source_name=source.name)
+    audit_note(source=str(source.pk), source_name=source.name)
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,23 @@ def baseline_events(apps: Any, schema_editor: Any, labels: list[str]) -> None:
         )
 
 
-def actor_context(actor: Any) -> pghistory.context:
+def actor_context(actor: Any) -> AbstractContextManager[None]:
     """A service's writes on the trail as its actor's (a Membership), whoever calls it: a
     page, the API, a task or a test."""
-    return pghistory.context(user=actor.user_id)
+    return audit_context(user=actor.user_id)
+
+
+class AuditContextMiddleware:
+    """The person behind a request's writes (or, once DRF has authenticated one, the API key):
+    one actor context per writing request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else None
+        with audit_context(user=user_id, url=request.path):
+            return self.get_response(request)

@@ -14,9 +14,9 @@ migrations, the data migrations and `createorg` see every row.
 `app.org_id` is set per statement, transaction-local (`set_config(..., true)`, never a
 session-level SET that would outlive the transaction on a pooled connection): `install()` adds
 an execute wrapper to each new connection that prefixes each statement with the set_config of
-the active django-scopes scope. A COPY (psycopg2's copy_expert) does not pass the wrapper; the
-ingestion COPYs into a temporary staging table only (no RLS), then upserts with a statement
-that does.
+the active django-scopes scope, and each writing statement with the actor of perfmgmt.actor.
+A COPY (psycopg2's copy_expert) does not pass the wrapper; the ingestion COPYs into a temporary
+staging table only (no RLS), then upserts with a statement that does.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_scopes.state import get_scope
+
+from perfmgmt.actor import current_audit_settings
 
 APP_ROLE = "perfmgmt_app"
 # psycopg2.extensions.TRANSACTION_STATUS_INERROR: a failed transaction takes no more statements
@@ -119,15 +121,25 @@ def current_org_setting() -> str:
     return str(org.pk) if org is not None and org.pk is not None else ""
 
 
-# Led by a comment, not by SELECT: pghistory's wrapper, which runs inside this one, skips
-# statements that start with SELECT and would then not attach the actor to a write.
 PREFIX = "/* tenant */ SELECT set_config('app.org_id', %s, true); "
+SET_ORG = "SELECT set_config('app.org_id', %s, true)"
+# Who is behind a write (perfmgmt.actor), read by django-pghistory's triggers.
+SET_ACTOR = (
+    "SELECT set_config('pghistory.context_id', %s, true), "
+    "set_config('pghistory.context_metadata', %s, true)"
+)
+ACTOR_PREFIX = SET_ACTOR + "; "
 ROW_STATEMENTS = ("select", "insert", "update", "delete", "with", "merge", "values", "table")
 
 
 def _reads_or_writes_rows(sql: str | bytes) -> bool:
     text = sql.decode() if isinstance(sql, bytes) else sql
     return text.lstrip().lower().startswith(ROW_STATEMENTS)
+
+
+def _is_select(sql: str | bytes) -> bool:
+    text = sql.decode() if isinstance(sql, bytes) else sql
+    return text.lstrip()[:6].lower() == "select"
 
 
 def _set_org(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: dict) -> Any:
@@ -140,15 +152,25 @@ def _set_org(execute: Callable[..., Any], sql: str, params: Any, many: bool, con
         return execute(sql, params, many, context)
     setting = current_org_setting()
     if many:
-        # executemany cannot take a prefix: the setting goes first, for the transaction.
-        cursor.execute("SELECT set_config('app.org_id', %s, true)", [setting])
+        # executemany cannot take a prefix: the settings go first, for the transaction.
+        cursor.execute(SET_ORG, [setting])
+        audit = current_audit_settings()
+        if audit is not None:
+            cursor.execute(SET_ACTOR, list(audit))
         return execute(sql, params, many, context)
+    values = [setting]
+    prefix = PREFIX
+    audit = current_audit_settings()
+    if audit is not None and not _is_select(sql):
+        prefix += ACTOR_PREFIX
+        values += list(audit)
     if isinstance(params, dict):
-        params = {**params, "app_org_id": setting}
-        prefix = PREFIX.replace("%s", "%(app_org_id)s")
+        names = {f"app_set_{i}": v for i, v in enumerate(values)}
+        params = {**params, **names}
+        for name in names:
+            prefix = prefix.replace("%s", f"%({name})s", 1)
     else:
-        params = (setting, *(params or ()))
-        prefix = PREFIX
+        params = (*values, *(params or ()))
     return execute(prefix + sql, params, many, context)
 
 

@@ -201,7 +201,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     # Who is behind a write (perfmgmt.history): the signed-in person, or the API key once DRF
     # has authenticated it.
-    "pghistory.middleware.HistoryMiddleware",
+    "perfmgmt.history.AuditContextMiddleware",
     # Idle and absolute session timeouts, before any view acts on the signed-in user.
     "perfmgmt.middleware.SessionTimeoutMiddleware",
     # Someone with an authenticator app gives a code before any page.

@@ -4,9 +4,8 @@ audit log's "targets moved" and "values revised" views have something to show.""
 
 from __future__ import annotations
 
-import pghistory
-
 from metrics.models import MetricValue, Target
+from perfmgmt.actor import audit_context
 from perfmgmt.models import Membership, Organization, Role
 from perfmgmt.periods import org_today
 from perfmgmt.tenancy import org_scope
@@ -21,7 +20,7 @@ def seed_audit_demo(org: Organization) -> None:
         )
         if finance is None:
             return
-        with pghistory.context(user=finance.user_id):
+        with audit_context(user=finance.user_id):
             target = Target.objects.filter(period_start__lte=today, period_end__gte=today).first()
             if target is not None:
                 Target.objects.filter(pk=target.pk).update(value=target.value * 0.9)

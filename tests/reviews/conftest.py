@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pghistory
 import pytest
 
 from metrics.models import Kpi, KpiLink, MetricValue, Target
+from perfmgmt.actor import audit_context
 from perfmgmt.tenancy import org_scope
 from reviews.models import ActionItem, Decision, KpiCommentary, ReviewMeeting
 from tests.conftest import OrgWorld
@@ -204,7 +204,7 @@ def build_pack_world(world: OrgWorld) -> PackWorld:
             next_step="@SUM(A1:A9) is not a formula here.",
         )
         # The churn target moved mid-period by finance: on the trail, as the app writes it.
-        with pghistory.context(user=finance.user.pk):
+        with audit_context(user=finance.user.pk):
             Target.objects.filter(kpi=churn, period_start=dt.date(2026, 10, 1)).update(value=2.14)
         meeting = ReviewMeeting.objects.create(
             organization=org,
