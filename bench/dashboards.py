@@ -49,8 +49,9 @@ SELECT 'admin' || o, '!', false, 'Admin', o::text, '', false, true, now()
 FROM generate_series(1, %(orgs)s) o;
 
 INSERT INTO perfmgmt_organization (name, slug, timezone, fiscal_year_start_month,
-    checkin_weekday, checkin_hour, slack_webhook_url, created_at)
-SELECT 'Org ' || o, 'org-' || o, 'UTC', 1, 4, 10, '', now() FROM generate_series(1, %(orgs)s) o;
+    checkin_weekday, checkin_hour, slack_webhook_url, require_2fa_for_admins, created_at)
+SELECT 'Org ' || o, 'org-' || o, 'UTC', 1, 4, 10, '', false, now()
+FROM generate_series(1, %(orgs)s) o;
 
 INSERT INTO perfmgmt_team (id, organization_id, name, slug, lead_id)
 SELECT gen_random_uuid(), org.id, 'Team ' || t, 'team-' || t, u.id

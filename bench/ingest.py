@@ -169,7 +169,7 @@ def main() -> None:
         stored = cur.fetchone()[0]
         cur.execute("SELECT id, key FROM metrics_kpi")
         ids = dict((key, kpi_id) for kpi_id, key in cur.fetchall())
-        cur.execute("TRUNCATE metrics_metricvalue, metrics_metricvaluerevision")
+        cur.execute("TRUNCATE metrics_metricvalue, metrics_metricvalueauditevent")
     conn.close()
     ceiling_rows = [(ids[r["kpi"]], r["period_date"], r["value"], r["confidence"]) for r in data]
     ceiling_batches = [ceiling_rows[i : i + BATCH] for i in range(0, len(ceiling_rows), BATCH)]

@@ -37,7 +37,8 @@ import perfmgmt.wsgi  # noqa: F401  (as a worker process is set up: gc.freeze)
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from metrics.models import Kpi, MetricValue, Target, TargetChange
+from perfmgmt.actor import audit_context
+from metrics.models import Kpi, MetricValue, Target
 from objectives.models import Objective, StrategicPriority
 from perfmgmt.models import Membership, Organization, Team
 from perfmgmt.periods import add_months, last_closed_month
@@ -110,9 +111,9 @@ def build(n):
                 analysis="Volumes were below plan in two regions; pricing held. " * 2,
                 next_step="Regional reviews weekly until the gap closes.")
             for k in kpis[::3]])
-        TargetChange.objects.create(organization=org, kpi=kpis[0], period_start=month,
-            period_end=add_months(month, 3), action="changed", old={"value": 10}, new={"value": 8},
-            changed_by=user, mid_period=True)
+        with audit_context(user=user.pk):  # a target moved mid-period, on the trail
+            Target.objects.filter(kpi=kpis[0], period_start__lte=month,
+                period_end__gte=month).update(value=8)
         meeting = ReviewMeeting.objects.create(organization=org, kind="monthly",
             held_on=month + dt.timedelta(days=5), created_by=user)
         Decision.objects.create(organization=org, meeting=meeting, text="Hold prices.",

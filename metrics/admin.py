@@ -9,7 +9,6 @@ from metrics.models import (
     LinkEvidence,
     MetricValue,
     Target,
-    TargetChange,
 )
 
 
@@ -36,17 +35,6 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ["organization"]
     list_select_related = ["kpi", "organization"]
     raw_id_fields = ["kpi"]
-
-
-@admin.register(TargetChange)
-class TargetChangeAdmin(admin.ModelAdmin):
-    list_display = ["kpi", "action", "period_start", "changed_by", "changed_at", "mid_period"]
-    list_filter = ["organization", "action", "mid_period"]
-    list_select_related = ["kpi", "changed_by"]
-    raw_id_fields = ["kpi", "changed_by"]
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False  # an audit trail is read-only
 
 
 @admin.register(MetricValue)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from metrics.forecasting.methods import Method
 from objectives.models import Objective
 from perfmgmt.encryption import EncryptedTextField
-from perfmgmt.models import ApiKey, Organization, TenantModel
+from perfmgmt.models import ApiKey, Organization, TenantModel, audited
 from perfmgmt.periods import Cadence
 
 
@@ -33,6 +33,7 @@ class Aggregation(models.TextChoices):
     MAX = "max", "Maximum"
 
 
+@audited()
 class Kpi(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="kpis")
@@ -82,6 +83,7 @@ class Kpi(TenantModel):
         return self.name
 
 
+@audited()
 class KpiLink(TenantModel):
     """A lead KPI that is meant to predict a lag KPI."""
 
@@ -91,7 +93,7 @@ class KpiLink(TenantModel):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["lead", "lag"], name="kpi_link_once"),
+            models.UniqueConstraint(fields=["organization", "lead", "lag"], name="kpi_link_once"),
             models.CheckConstraint(
                 condition=~models.Q(lead=models.F("lag")), name="kpi_link_not_self"
             ),
@@ -108,6 +110,7 @@ class Rag(models.TextChoices):
     NONE = "none", "No data"
 
 
+@audited()
 class Target(TenantModel):
     """What a KPI should reach in one period, with the thresholds that colour it."""
 
@@ -127,7 +130,9 @@ class Target(TenantModel):
         # By the column, not "kpi": that would join the KPI table to sort by its name.
         ordering = ["kpi_id", "period_start"]
         constraints = [
-            models.UniqueConstraint(fields=["kpi", "period_start"], name="one_target_per_period"),
+            models.UniqueConstraint(
+                fields=["organization", "kpi", "period_start"], name="one_target_per_period"
+            ),
             models.CheckConstraint(
                 condition=models.Q(period_end__gte=models.F("period_start")),
                 name="target_period_ordered",
@@ -136,36 +141,6 @@ class Target(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kpi} {self.period_start}–{self.period_end}: {self.value:g}"
-
-
-class TargetChange(TenantModel):
-    """The audit trail of targets: a target moved mid-period must show in the pack."""
-
-    class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        CHANGED = "changed", "Changed"
-        DELETED = "deleted", "Deleted"
-
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="target_changes")
-    period_start = models.DateField()
-    period_end = models.DateField()
-    action = models.CharField(max_length=8, choices=Action.choices)
-    old = models.JSONField(null=True, blank=True)
-    new = models.JSONField(null=True, blank=True)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    mid_period = models.BooleanField(
-        default=False, help_text="Changed while its period was running."
-    )
-
-    class Meta:
-        ordering = ["-changed_at"]
-
-    def __str__(self) -> str:
-        return f"{self.action} target of {self.kpi_id} for {self.period_start}"
 
 
 class Confidence(models.TextChoices):
@@ -184,6 +159,7 @@ class Source(models.TextChoices):
     IMPORT = "import", "CSV import"
 
 
+@audited()
 class MetricValue(TenantModel):
     kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="values")
     period_date = models.DateField(help_text="First day of the cadence period the value is for.")
@@ -223,34 +199,6 @@ class MetricValue(TenantModel):
         return f"{self.kpi_id} {self.period_date}: {self.value:g}"
 
 
-class MetricValueRevision(TenantModel):
-    """Every change of a stored value, written by a database trigger on update (see the
-    `value_history` migration), so no write path can skip it."""
-
-    kpi = models.ForeignKey(Kpi, on_delete=models.CASCADE, related_name="value_revisions")
-    period_date = models.DateField()
-    old_value = models.FloatField()
-    new_value = models.FloatField()
-    old_confidence = models.CharField(max_length=12)
-    new_confidence = models.CharField(max_length=12)
-    source = models.CharField(max_length=8, choices=Source.choices)
-    changed_at = models.DateTimeField()
-    # Who wrote the new value: a person, or the API key of a machine (neither: a pull).
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    changed_by_key = models.ForeignKey(
-        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-changed_at"]
-        indexes = [models.Index(fields=["kpi", "period_date"], name="revision_kpi_period")]
-
-    def __str__(self) -> str:
-        return f"{self.kpi_id} {self.period_date}: {self.old_value:g} → {self.new_value:g}"
-
-
 class SourceKind(models.TextChoices):
     JSON = "json", "HTTP JSON"
     CSV = "csv", "CSV (URL or uploaded file)"
@@ -264,6 +212,17 @@ class RunStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+# The pull schedule's bookkeeping moves on its own; the secret header is never on record.
+@audited(
+    exclude=(
+        "auth_header",
+        "csv_text",
+        "next_run_at",
+        "last_run_at",
+        "last_status",
+        "consecutive_failures",
+    )
+)
 class DataSource(TenantModel):
     """Where a scheduled pull fetches values from, and how the document maps onto them."""
 
@@ -358,7 +317,9 @@ class KpiPin(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "kpi"], name="pin_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user", "kpi"], name="pin_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} pinned {self.kpi_id}"
@@ -469,7 +430,9 @@ class LinkVerdict(models.TextChoices):
 class LinkEvidence(TenantModel):
     """Whether the data bear out a declared lead→lag link (see metrics.forecasting.leadlag)."""
 
-    link = models.OneToOneField(KpiLink, on_delete=models.CASCADE, related_name="evidence")
+    # One per link by the constraint below, which includes the organisation (a OneToOneField
+    # would add a unique index on the link alone).
+    link = models.ForeignKey(KpiLink, on_delete=models.CASCADE, related_name="evidence")
     verdict = models.CharField(max_length=16, choices=LinkVerdict.choices)
     cadence = models.CharField(max_length=10, choices=Cadence.choices)
     best_lag = models.PositiveSmallIntegerField(null=True, blank=True)

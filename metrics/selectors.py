@@ -21,9 +21,9 @@ from metrics.models import (
     MetricValue,
     Rag,
     Target,
-    TargetChange,
 )
 from metrics.rag import favourable, rag_status, variance
+from perfmgmt.history import Change, history_of
 from perfmgmt.models import Organization
 from perfmgmt.periods import cadence_length_days, cadence_period_start, org_today
 from perfmgmt.selectors import get_or_404
@@ -192,10 +192,63 @@ def kpi_statuses(
 
 
 @dataclass(frozen=True)
+class TargetMove:
+    """A change of a target, read from the audit trail; `mid_period`: made while the target's
+    period was running (in the organisation's calendar), the move a pack must show."""
+
+    change: Change
+    kpi_id: uuid.UUID
+    period_start: dt.date
+    period_end: dt.date
+    old_value: float | None
+    new_value: float | None
+    mid_period: bool
+
+
+def target_moves(
+    *,
+    org: Organization,
+    kpi_ids: list | None = None,
+    overlapping: tuple[dt.date, dt.date] | None = None,
+    mid_period_only: bool = False,
+    limit: int = 500,
+) -> list[TargetMove]:
+    """Inserts, updates and deletes of targets (of the given KPIs, of periods overlapping
+    `overlapping`), newest first."""
+    filters: dict = {}
+    if kpi_ids is not None:
+        filters["kpi_id__in"] = kpi_ids
+    if overlapping is not None:
+        filters["period_start__lte"] = overlapping[1]
+        filters["period_end__gte"] = overlapping[0]
+    moves = []
+    for change in history_of(org=org, model=Target, filters=filters, limit=limit):
+        value = change.data["value"]
+        old = next((f.old for f in change.fields if f.name == "value"), value)
+        start, end = change.data["period_start"], change.data["period_end"]
+        day = org_today(org, change.at)
+        mid = change.action != "insert" and start <= day <= end
+        if mid_period_only and not mid:
+            continue
+        moves.append(
+            TargetMove(
+                change=change,
+                kpi_id=change.data["kpi"],
+                period_start=start,
+                period_end=end,
+                old_value=None if change.action == "insert" else old,
+                new_value=None if change.action == "delete" else value,
+                mid_period=mid,
+            )
+        )
+    return moves
+
+
+@dataclass(frozen=True)
 class KpiDetail:
     status: KpiStatus
     targets: list[Target]
-    target_changes: list[TargetChange]
+    target_changes: list[TargetMove]
     leads: list[Kpi]
     lags: list[Kpi]
     chart: dict
@@ -276,9 +329,7 @@ def kpi_detail(*, org: Organization, kpi: Kpi) -> KpiDetail:
         return KpiDetail(
             status=kpi_statuses(org=org, kpis=[kpi])[kpi.pk],
             targets=list(Target.objects.filter(kpi=kpi).order_by("-period_start")),
-            target_changes=list(
-                TargetChange.objects.filter(kpi=kpi).select_related("changed_by")[:50]
-            ),
+            target_changes=target_moves(org=org, kpi_ids=[kpi.pk], limit=50),
             leads=[link.lead for link in links if link.lag_id == kpi.pk],
             lags=[link.lag for link in links if link.lead_id == kpi.pk],
             chart=kpi_chart(org=org, kpi=kpi),
@@ -341,17 +392,14 @@ def kpi_pinned(*, org: Organization, user: User, kpi: Kpi) -> bool:
 
 def kpis_with_target_moved(
     *, org: Organization, kpi_ids: Sequence[uuid.UUID], day: dt.date
-) -> dict[uuid.UUID, TargetChange]:
+) -> dict[uuid.UUID, TargetMove]:
     """The KPIs among `kpi_ids` whose target for the period holding `day` was changed or
-    deleted while that period ran, with the latest such change. The one read of the target
-    audit trail for the attention rules and the health check (swap its source here alone)."""
-    with org_scope(org):
-        changes = (
-            TargetChange.objects.filter(
-                kpi_id__in=kpi_ids, mid_period=True, period_start__lte=day, period_end__gte=day
-            )
-            .exclude(action=TargetChange.Action.CREATED)
-            .order_by("kpi_id", "-changed_at")
-            .distinct("kpi_id")
-        )
-        return {change.kpi_id: change for change in changes}
+    deleted while that period ran, with the latest such move (from the audit trail), for the
+    attention rules and the health check."""
+    moves = target_moves(
+        org=org, kpi_ids=list(kpi_ids), overlapping=(day, day), mid_period_only=True
+    )
+    latest: dict[uuid.UUID, TargetMove] = {}
+    for move in moves:  # newest first: the first of each KPI is its latest
+        latest.setdefault(uuid.UUID(str(move.kpi_id)), move)
+    return latest

@@ -9,12 +9,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from metrics.models import Direction, Kpi, KpiKind, KpiLink, KpiPin, Target, TargetChange
+from metrics.models import Direction, Kpi, KpiKind, KpiLink, KpiPin, Target
 from metrics.rag import default_thresholds
 from metrics.selectors import as_uuid
 from objectives.models import Objective
+from perfmgmt.history import actor_context
 from perfmgmt.models import Membership, Organization
-from perfmgmt.periods import org_today
 from perfmgmt.permissions import can_edit_kpi, can_edit_team_work, can_set_target
 from perfmgmt.tenancy import org_scope
 from perfmgmt.validation import (
@@ -138,7 +138,7 @@ def target_set(
         raise ValidationError(
             {"amber_threshold": "For lower-is-better, amber must not be below green."}
         )
-    with org_scope(org):
+    with actor_context(actor), org_scope(org):
         target = Target.objects.filter(kpi=kpi, period_start=period_start).first()
         overlapping = Target.objects.filter(
             kpi=kpi, period_start__lte=period_end, period_end__gte=period_start
@@ -158,18 +158,6 @@ def target_set(
         if old == new:
             return target
         target.save()
-        today = org_today(org)
-        TargetChange.objects.create(
-            organization=org,
-            kpi=kpi,
-            period_start=period_start,
-            period_end=period_end,
-            action=TargetChange.Action.CHANGED if old else TargetChange.Action.CREATED,
-            old=old,
-            new=new,
-            changed_by=actor.user,
-            mid_period=bool(old) and period_start <= today <= period_end,
-        )
     return target
 
 

@@ -32,6 +32,7 @@ from metrics.ingestion import (
 from metrics.models import DataSource, IngestionRun, RunStatus, Source, SourceKind
 from metrics.signals import source_failing
 from perfmgmt import outbound
+from perfmgmt.history import record_source
 from perfmgmt.models import Membership, Organization
 from perfmgmt.selectors import get_or_404
 from perfmgmt.tenancy import org_scope
@@ -308,6 +309,7 @@ def source_pull(*, org: Organization, run_id: str, now: dt.datetime | None = Non
             return Pull(run=None)
         run = IngestionRun.objects.select_related("source__organization").get(pk=run_id)
     source = run.source
+    record_source(source)
     try:
         rows, errors = source_rows(source, _fetch(source))
         run.rows_read = len(rows)

@@ -7,7 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
-from perfmgmt.models import Organization, Team, TenantModel
+from perfmgmt.models import Organization, Team, TenantModel, audited
 
 MAX_ACTIVE_PRIORITIES = 5
 
@@ -21,6 +21,7 @@ class Perspective(models.TextChoices):
     LEARNING = "learning", "Learning & growth"
 
 
+@audited()
 class StrategicPriority(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(
@@ -58,6 +59,7 @@ class PeriodKind(models.TextChoices):
     YEAR = "year", "Year"
 
 
+@audited()
 class Objective(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(

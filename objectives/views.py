@@ -41,6 +41,13 @@ def priority_create(request: TenantRequest) -> HttpResponse:
     )
 
 
+def _history_url(request: TenantRequest, kind: str, pk: object) -> str:
+    # The History pages read across the floors, so they live on the top one (reviews).
+    return reverse(
+        f"reviews:{kind}-history", kwargs={"org_slug": request.org.slug, f"{kind}_id": pk}
+    )
+
+
 @org_view
 def priority_edit(request: TenantRequest, priority_id: str) -> HttpResponse:
     ensure_allowed(can_manage_strategy(request.membership))
@@ -50,6 +57,7 @@ def priority_edit(request: TenantRequest, priority_id: str) -> HttpResponse:
         request,
         form,
         title=f"Edit priority: {priority.title}",
+        history_url=_history_url(request, "priority", priority.pk),
         # The form has already copied its data onto `priority`; the service validates it again.
         save=lambda f: services.priority_update(
             org=request.org, actor=request.membership, priority=priority, **f.service_fields()
@@ -85,6 +93,7 @@ def objective_edit(request: TenantRequest, objective_id: str) -> HttpResponse:
         request,
         form,
         title=f"Edit objective: {objective.title}",
+        history_url=_history_url(request, "objective", objective.pk),
         save=lambda f: services.objective_update(
             org=request.org, actor=request.membership, objective=objective, **_objective_fields(f)
         ),

@@ -1,6 +1,8 @@
 """The operator's admin: superusers only, spanning organisations (AdminScopesDisabledMiddleware)."""
 
+import pghistory.core
 from django.contrib import admin
+from django.http import HttpRequest
 
 from perfmgmt.models import Membership, Organization, Team
 
@@ -35,3 +37,28 @@ class MembershipAdmin(admin.ModelAdmin):
     list_select_related = ["user", "organization", "team"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user", "team"]
+
+
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail in the admin: to read, never to add, change or delete (the tables
+    refuse UPDATE and DELETE themselves too)."""
+
+    list_display = ["pgh_created_at", "pgh_label", "pgh_obj", "pgh_context"]
+    list_filter = ["pgh_label"]
+    date_hierarchy = "pgh_created_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+# Every event model, whichever app tracks it: registered here by the registry, so this floor
+# imports no higher one.
+for event_model in pghistory.core.event_models():
+    admin.site.register(event_model, AuditEventAdmin)

@@ -14,6 +14,7 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from perfmgmt.history import record_api_key
 from perfmgmt.models import ApiKey
 from perfmgmt.services import InvalidApiKey, api_key_authenticate
 
@@ -50,6 +51,7 @@ class ApiKeyAuthentication(BaseAuthentication):
             key = api_key_authenticate(header[1].decode("ascii", errors="replace"))
         except InvalidApiKey as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
+        record_api_key(key)
         return ApiKeyUser(key), key
 
     def authenticate_header(self, request: Request) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
+import pghistory
+import pghistory.models
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -70,6 +74,52 @@ class TenantManager(_ScopedManager[_M]):
     """Refuses every query unless an organisation scope (or `scopes_disabled()`) is active."""
 
 
+class AuditEvent(pghistory.models.Event):
+    """The base of every tenant event model (perfmgmt.history): read only inside an
+    organisation scope, like the rows it records."""
+
+    objects = TenantManager()  # type: ignore[assignment,misc]
+
+    class Meta:
+        abstract = True
+
+
+_T = TypeVar("_T", bound=type[models.Model])
+
+
+def audited(*, exclude: tuple[str, ...] = (), tenant: bool = True) -> Callable[[_T], _T]:
+    """Track every insert, update and delete of the decorated model in `<Model>Event`
+    (perfmgmt.history says how and who).
+
+    `exclude`: columns that are not on record (secrets, hashes, bookkeeping that changes on its
+    own); an update that changes only those writes no event. `updated_at` is never kept: the
+    event's own time says when.
+    """
+
+    def track(model: _T) -> _T:
+        meta: dict = {"ordering": ["-pgh_created_at", "-pgh_id"]}
+        if tenant:
+            name = f"{model._meta.db_table[:20]}_ev_org_at"
+            meta["indexes"] = [models.Index(fields=["organization", "pgh_created_at"], name=name)]
+        return pghistory.track(  # type: ignore[no-any-return]
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=["updated_at", *exclude],
+            append_only=True,
+            level=pgtrigger.Statement,
+            base_model=AuditEvent if tenant else None,
+            meta=meta,
+        )(model)
+
+    return track
+
+
+# The organisation's settings are on record too (not the webhook: it is a credential). Its
+# events are not scoped: the organisation is the event's object.
+audited(exclude=("slack_webhook_url",), tenant=False)(Organization)
+
+
 class TenantModel(models.Model):
     """A row owned by one organisation, read only inside that organisation's scope.
 
@@ -96,6 +146,7 @@ class Role(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+@audited()
 class Team(TenantModel):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
@@ -122,6 +173,7 @@ class Team(TenantModel):
         return self.name
 
 
+@audited()
 class Membership(TenantModel):
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="memberships"
@@ -150,6 +202,7 @@ class ApiKeyScope(models.TextChoices):
     READ_WRITE = "read_write", "Read and write"
 
 
+@audited(exclude=("key_hash", "last_used_at"))
 class ApiKey(TenantModel):
     """A machine's key to one organisation's API. Only a hash of the secret is stored."""
 
@@ -158,7 +211,9 @@ class ApiKey(TenantModel):
         Organization, on_delete=models.CASCADE, related_name="api_keys"
     )
     name = models.CharField(max_length=100)
-    prefix = models.CharField(max_length=16, unique=True, help_text="Shown to tell keys apart.")
+    # Found by its prefix before the organisation is known (the key names it), hence the index;
+    # unique per organisation, like every constraint (the schema shards by organisation).
+    prefix = models.CharField(max_length=16, db_index=True, help_text="Shown to tell keys apart.")
     key_hash = models.CharField(max_length=64, help_text="SHA-256 of the secret.")
     scope = models.CharField(max_length=10, choices=ApiKeyScope.choices, default=ApiKeyScope.READ)
     created_by = models.ForeignKey(
@@ -180,6 +235,11 @@ class ApiKey(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         verbose_name = "API key"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "prefix"], name="api_key_prefix_per_org"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -162,13 +162,15 @@ def api_key_authenticate(secret: str) -> ApiKey:
     parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != API_KEY_LABEL:
         raise InvalidApiKey("Malformed API key.")
+    digest = _hash_secret(secret)
     with scopes_disabled():  # authentication decides the organisation; nothing is scoped yet
+        # The prefix is unique per organisation only: the secret's hash tells two apart.
         key = (
             ApiKey.objects.select_related("organization", "created_by")
-            .filter(prefix=parts[1])
+            .filter(prefix=parts[1], key_hash=digest)
             .first()
         )
-    if key is None or not hmac.compare_digest(key.key_hash, _hash_secret(secret)):
+    if key is None or not hmac.compare_digest(key.key_hash, digest):
         raise InvalidApiKey("Unknown API key.")
     now = timezone.now()
     if key.revoked_at is not None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -173,6 +174,9 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "mozilla_django_oidc",
+    # The audit trail: triggers (pgtrigger) that write event tables (pghistory).
+    "pgtrigger",
+    "pghistory",
     "perfmgmt",
     "objectives",
     "metrics",
@@ -197,6 +201,9 @@ MIDDLEWARE = [
     # request.user.is_verified(): a TOTP code was given in this session.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Who is behind a write (perfmgmt.history): the signed-in person, or the API key once DRF
+    # has authenticated it.
+    "perfmgmt.history.AuditContextMiddleware",
     # Idle and absolute session timeouts, before any view acts on the signed-in user.
     "perfmgmt.middleware.SessionTimeoutMiddleware",
     # Someone with an authenticator app gives a code before any page.
@@ -252,6 +259,14 @@ else:
     raise ImproperlyConfigured("DATABASE_URL must be set when DEBUG is off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- the audit trail (perfmgmt.history) -------------------------------------------------------
+# An event row is written for every row a statement touches, so each index on an event table is
+# paid on every bulk upsert: the copied foreign keys (KPI, people, keys, context) get none; the
+# object (its history) and, per table, organisation + time (the audit log) do.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=False)
 
 # --- sign-in ----------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

@@ -149,15 +149,20 @@ def service_form_page(
     title: str,
     save: Callable[[F], object],
     success_url: str,
+    history_url: str = "",
 ) -> HttpResponse:
-    """A planning form on the shared form page: `form_submit`, then back to `success_url`."""
+    """A planning form on the shared form page: `form_submit`, then back to `success_url`;
+    `history_url`: the object's History page, linked from the form."""
     return form_submit(
         request,
         form,
         save,
         on_success=lambda _: redirect(success_url),
         page=lambda form, status: render(
-            request, "perfmgmt/form_page.html", {"form": form, "title": title}, status=status
+            request,
+            "perfmgmt/form_page.html",
+            {"form": form, "title": title, "history_url": history_url},
+            status=status,
         ),
     )
 

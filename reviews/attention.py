@@ -28,7 +28,7 @@ from django.db import models
 
 from metrics.forecasting.outlook import Outlook
 from metrics.forecasting.selectors import kpi_outlooks
-from metrics.formats import fmt_run, fmt_value
+from metrics.formats import day_label, fmt_run, fmt_value
 from metrics.models import Confidence, KpiLink, Rag
 from metrics.rag import attainment
 from metrics.selectors import (
@@ -256,12 +256,11 @@ def kpi_scores(
         signals += leads.get(pk, [])
         if (change := moved.get(pk)) is not None:
             unit = status.kpi.unit
-            old = (change.old or {}).get("value")
-            new = (change.new or {}).get("value")
+            old, new = change.old_value, change.new_value
             signals.append(
                 _signal(
                     Kind.TARGET_MOVED,
-                    f"target moved on {change.changed_at:%d %b %Y}"
+                    f"target moved on {day_label(change.change.at)} by {change.change.actor}"
                     + (
                         f" from {fmt_value(old, unit)} to {fmt_value(new, unit)}"
                         if old is not None and new is not None

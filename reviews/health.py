@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractUser
 from django.urls import reverse
 
 from metrics.dashboards import KEY_METRICS_LIMIT
+from metrics.formats import day_label
 from metrics.models import (
     Confidence,
     Kpi,
@@ -237,8 +238,9 @@ def strategy_health(*, org: Organization, today: dt.date | None = None) -> Healt
             Finding(
                 "target_moved",
                 kpi.name,
-                f"Its target for {change.period_start:%d %b %Y} – {change.period_end:%d %b %Y} "
-                f"was changed on {change.changed_at:%d %b %Y}, during the period.",
+                f"Its target for {day_label(change.period_start)} – {day_label(change.period_end)}"
+                f" was changed on {day_label(change.change.at)} by {change.change.actor}, during "
+                "the period.",
                 kpi_url(kpi),
                 strategists,
             )

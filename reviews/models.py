@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 
 from objectives.models import Objective
-from perfmgmt.models import Team, TenantModel
+from perfmgmt.models import Team, TenantModel, audited
 
 
 class CheckInStatus(models.TextChoices):
@@ -28,6 +28,7 @@ LOW_CONFIDENCE = 4
 CHECKIN_FIELDS = ("status", "progress", "confidence", "reason", "blockers", "next_steps")
 
 
+@audited()
 class CheckIn(TenantModel):
     """One objective's weekly check-in: status, progress and the owner's confidence."""
 
@@ -49,7 +50,8 @@ class CheckIn(TenantModel):
         ordering = ["objective", "-week_start"]
         constraints = [
             models.UniqueConstraint(
-                fields=["objective", "week_start"], name="one_checkin_per_objective_week"
+                fields=["organization", "objective", "week_start"],
+                name="one_checkin_per_objective_week",
             ),
             models.CheckConstraint(condition=models.Q(confidence__lte=10), name="confidence_0_10"),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_0_100"),
@@ -65,30 +67,6 @@ class CheckIn(TenantModel):
     def snapshot(self) -> dict:
         """What the check-in says now (CHECKIN_FIELDS), JSON-safe: a revision's `before`."""
         return {name: getattr(self, name) for name in CHECKIN_FIELDS}
-
-
-class Revision(TenantModel):
-    """What a record said before an edit, and who edited it. Only the before state is kept;
-    the after state is the next revision's, or the record itself."""
-
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    changed_at = models.DateTimeField(auto_now_add=True)
-    before = models.JSONField()
-
-    class Meta:
-        abstract = True
-        ordering = ["-changed_at"]
-
-
-class CheckInRevision(Revision):
-    """What a check-in said before each edit (CheckIn.snapshot): check-ins are audited."""
-
-    checkin = models.ForeignKey(CheckIn, on_delete=models.CASCADE, related_name="revisions")
-
-    def __str__(self) -> str:
-        return f"revision of {self.checkin_id} at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class MeetingKind(models.TextChoices):
@@ -120,6 +98,7 @@ class ReviewMeeting(TenantModel):
         return f"{self.get_kind_display()} {self.held_on}"
 
 
+@audited()
 class Decision(TenantModel):
     meeting = models.ForeignKey(ReviewMeeting, on_delete=models.CASCADE, related_name="decisions")
     text = models.TextField()
@@ -141,6 +120,7 @@ class ActionStatus(models.TextChoices):
     DROPPED = "dropped", "Dropped"
 
 
+@audited()
 class ActionItem(TenantModel):
     """A thing one person will do by a date, usually decided in a review."""
 
@@ -261,6 +241,7 @@ class ReminderDelivery(TenantModel):
 COMMENTARY_FIELDS = ("analysis", "next_step")
 
 
+@audited()
 class KpiCommentary(TenantModel):
     """The outcome owner's words on one KPI's number for one month, written before the monthly
     business review and printed beside the number in the pack."""
@@ -290,17 +271,6 @@ class KpiCommentary(TenantModel):
 
     def snapshot(self) -> dict:
         return {name: getattr(self, name) for name in COMMENTARY_FIELDS}
-
-
-class KpiCommentaryRevision(Revision):
-    """What a commentary said before each edit (KpiCommentary.snapshot)."""
-
-    commentary = models.ForeignKey(
-        KpiCommentary, on_delete=models.CASCADE, related_name="revisions"
-    )
-
-    def __str__(self) -> str:
-        return f"revision of {self.commentary_id} at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class PackStatus(models.TextChoices):

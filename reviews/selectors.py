@@ -16,6 +16,7 @@ from metrics.selectors import KpiStatus, kpi_statuses
 from objectives.models import Objective
 from objectives.selectors import running_q
 from perfmgmt.charts import polyline
+from perfmgmt.history import history_of
 from perfmgmt.models import Membership, Organization, Team
 from perfmgmt.periods import cadence_period_start, current_week, last_closed_month, org_today
 from perfmgmt.permissions import can_check_in, led_team_q
@@ -442,8 +443,12 @@ def checkin_slots(
 def kpi_commentaries(*, org: Organization, kpi: Kpi, months: int = 24) -> list[KpiCommentary]:
     """A KPI's monthly commentary, newest month first, each with its earlier wordings."""
     with org_scope(org):
-        return list(
-            KpiCommentary.objects.filter(kpi=kpi)
-            .select_related("author")
-            .prefetch_related("revisions__changed_by")[:months]
-        )
+        commentaries = list(KpiCommentary.objects.filter(kpi=kpi).select_related("author")[:months])
+    wordings = defaultdict(list)
+    for change in history_of(org=org, model=KpiCommentary, filters={"kpi_id": kpi.pk}):
+        if change.action != "delete":
+            wordings[change.object_id].append(change)
+    for commentary in commentaries:
+        # The trail's newest event is the wording shown; the older ones came before it.
+        commentary.earlier = wordings[str(commentary.pk)][1:]  # type: ignore[attr-defined]
+    return commentaries

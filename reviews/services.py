@@ -15,6 +15,7 @@ from metrics.ingestion import BatchRejected, IngestionBusy, RawValue, values_ing
 from metrics.models import Confidence, Kpi, MetricValue, Source
 from objectives.models import Objective
 from perfmgmt import periods
+from perfmgmt.history import actor_context
 from perfmgmt.models import Membership, Organization, Role, Team
 from perfmgmt.periods import org_today
 from perfmgmt.permissions import (
@@ -32,11 +33,9 @@ from reviews.models import (
     ActionItem,
     ActionStatus,
     CheckIn,
-    CheckInRevision,
     CheckInStatus,
     Decision,
     KpiCommentary,
-    KpiCommentaryRevision,
     MeetingKind,
     ReviewMeeting,
     Risk,
@@ -100,17 +99,13 @@ def checkin_submit(
     errors |= _others_numbers(org, actor, week_start, values)
     if errors:
         raise ValidationError(errors)
-    with org_scope(org):
+    with actor_context(actor), org_scope(org):
         checkin = (
             CheckIn.objects.select_for_update()
             .filter(objective=objective, week_start=week_start)
             .first()
         )
-        if checkin is not None:
-            CheckInRevision.objects.create(
-                organization=org, checkin=checkin, changed_by=actor.user, before=checkin.snapshot()
-            )
-        else:
+        if checkin is None:
             checkin = CheckIn(organization=org, objective=objective, week_start=week_start)
         checkin.author = actor.user
         checkin.status = status
@@ -335,17 +330,11 @@ def commentary_save(
             errors[name] = "Remove the NUL character."
     if errors:
         raise ValidationError(errors)
-    with org_scope(org):
+    with actor_context(actor), org_scope(org):
         commentary = KpiCommentary.objects.select_for_update().filter(kpi=kpi, month=month).first()
         if commentary is not None:
             if commentary.snapshot() == {"analysis": analysis, "next_step": next_step}:
                 return commentary
-            KpiCommentaryRevision.objects.create(
-                organization=org,
-                commentary=commentary,
-                changed_by=actor.user,
-                before=commentary.snapshot(),
-            )
         else:
             commentary = KpiCommentary(organization=org, kpi=kpi, month=month)
         commentary.analysis = analysis

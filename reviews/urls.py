@@ -1,6 +1,13 @@
 from django.urls import path
 
-from reviews import views, views_dashboards, views_exports, views_learning, views_packs
+from reviews import (
+    views,
+    views_audit,
+    views_dashboards,
+    views_exports,
+    views_learning,
+    views_packs,
+)
 
 app_name = "reviews"
 
@@ -17,6 +24,18 @@ urlpatterns = [
     ),
     path("kpis/<uuid:kpi_id>/commentary/", views_packs.kpi_commentary, name="kpi-commentary"),
     path("kpis/<uuid:kpi_id>/misses/", views_learning.kpi_misses, name="kpi-misses"),
+    path("kpis/<uuid:kpi_id>/history/", views_audit.kpi_history, name="kpi-history"),
+    path(
+        "objectives/<uuid:objective_id>/history/",
+        views_audit.objective_history,
+        name="objective-history",
+    ),
+    path(
+        "priorities/<uuid:priority_id>/history/",
+        views_audit.priority_history,
+        name="priority-history",
+    ),
+    path("audit/", views_audit.audit_log_page, name="audit-log"),
     path("owe/", views.owe, name="owe"),
     path("checkins/", views.checkin_page, name="checkin"),
     path("checkins/missing/", views.missing, name="missing"),

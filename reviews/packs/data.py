@@ -27,11 +27,13 @@ from metrics.formats import (
     fmt_variance,
     month_label,
 )
-from metrics.models import Confidence, Kpi, KpiLink, MetricValue, Rag, TargetChange
+from metrics.models import Confidence, Kpi, KpiLink, MetricValue, Rag
 from metrics.rag import favourable, rollup
+from metrics.selectors import target_moves
 from metrics.windows import WindowValue, month_end
 from objectives.models import Objective, Perspective, StrategicPriority
 from objectives.selectors import running_q
+from perfmgmt.history import ACTIONS
 from perfmgmt.models import Membership, Organization
 from perfmgmt.periods import (
     Cadence,
@@ -404,36 +406,31 @@ def _misses(org: Organization, kpis: list[Kpi], month: dt.date) -> dict[str, Any
     }
 
 
-def _moved_targets(org: Organization, ids: list, month: dt.date) -> list[dict]:
-    with org_scope(org):
-        changes = (
-            TargetChange.objects.filter(
-                kpi_id__in=ids,
-                mid_period=True,
-                period_start__lte=month_end(month),
-                period_end__gte=month,
-            )
-            .exclude(action=TargetChange.Action.CREATED)
-            .select_related("kpi", "changed_by")
-            .order_by("changed_at", "pk")
+def _moved_targets(org: Organization, kpis: dict, month: dt.date) -> list[dict]:
+    """Targets of the month moved while their period ran, oldest first: from the audit trail."""
+    moves = target_moves(
+        org=org,
+        kpi_ids=list(kpis),
+        overlapping=(month, month_end(month)),
+        mid_period_only=True,
+    )
+    moved = []
+    for move in reversed(moves):
+        kpi = kpis[move.kpi_id]
+        moved.append(
+            {
+                "kpi": kpi.name,
+                "period": f"{day_label(move.period_start)} – {day_label(move.period_end)}",
+                "who": move.change.actor,
+                "when": move.change.at.isoformat(),
+                "when_text": day_label(move.change.at),
+                "action": ACTIONS[move.change.action],
+                "from": fmt_value(move.old_value, kpi.unit),
+                "to": fmt_value(move.new_value, kpi.unit)
+                if move.new_value is not None
+                else "deleted",
+            }
         )
-        moved = []
-        for change in changes:
-            unit = change.kpi.unit
-            old = (change.old or {}).get("value")
-            new = (change.new or {}).get("value")
-            moved.append(
-                {
-                    "kpi": change.kpi.name,
-                    "period": f"{day_label(change.period_start)} – {day_label(change.period_end)}",
-                    "who": display_name(change.changed_by) if change.changed_by else "unknown",
-                    "when": change.changed_at.isoformat(),
-                    "when_text": day_label(change.changed_at),
-                    "action": change.get_action_display(),
-                    "from": fmt_value(old, unit),
-                    "to": fmt_value(new, unit) if change.action != "deleted" else "deleted",
-                }
-            )
     return moved
 
 
@@ -602,7 +599,7 @@ def pack_data(
         "unaligned": unaligned,
         "unaligned_missing": _unexplained(unaligned),
         "missing_commentary": _unexplained(all_rows),
-        "moved_targets": _moved_targets(org, ids, month),
+        "moved_targets": _moved_targets(org, {k.pk: k for k in kpis}, month),
         "misses": _misses(org, kpis, month),
         "outlooks": _outlooks(org, kpis),
         "meetings": _meetings(org, month, teams),

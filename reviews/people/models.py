@@ -10,20 +10,28 @@ from django.db import models
 from metrics.models import Kpi
 from objectives.models import Objective
 from perfmgmt.models import Membership, Team, TenantModel
-from reviews.models import ActionItem, CheckIn, Revision
+from reviews.models import ActionItem, CheckIn
 
 
 class PeoplePartner(TenantModel):
     """The *people partner* grant: sees and approves improvement plans. Granted per
     membership; being an admin does not imply it."""
 
-    membership = models.OneToOneField(
-        Membership, on_delete=models.CASCADE, related_name="people_partner"
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="people_partner_grants"
     )
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # One grant per membership; the organisation leads every unique key (test_constraints).
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership"], name="people_partner_once"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"people partner: {self.membership_id}"
@@ -65,7 +73,7 @@ class OneOnOne(TenantModel):
         default=7, choices=[(7, "Weekly"), (14, "Every two weeks"), (28, "Every four weeks")]
     )
     held_at = models.DateTimeField(null=True, blank=True)
-    previous = models.OneToOneField(
+    previous = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="following"
     )
     actions = models.ManyToManyField(ActionItem, blank=True, related_name="+")
@@ -76,7 +84,11 @@ class OneOnOne(TenantModel):
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(lead=models.F("report")), name="one_on_one_two_people"
-            )
+            ),
+            # Each 1:1 is followed by at most one next one (holding it plans one, once).
+            models.UniqueConstraint(
+                fields=["organization", "previous"], name="one_on_one_followed_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -281,11 +293,22 @@ class PlanMilestone(TenantModel):
         return f"milestone {self.due_on}"
 
 
-class PlanRevision(Revision):
-    """What a plan said before each change (state, text, dates, expectations)."""
+class PlanRevision(TenantModel):
+    """What a plan said before each change (state, text, dates, expectations), and who changed
+    it: the plan's own record, which the person signs against. (The organisation's audit trail,
+    pghistory, keeps the performance records; the people layer keeps its history here, behind
+    its own wall.)"""
 
     plan = models.ForeignKey(ImprovementPlan, on_delete=models.CASCADE, related_name="revisions")
     change = models.CharField(max_length=80)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField()
+
+    class Meta:
+        ordering = ["-changed_at"]
 
     def __str__(self) -> str:
         return f"{self.change} at {self.changed_at:%Y-%m-%d %H:%M}"

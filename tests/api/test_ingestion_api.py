@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from metrics.models import MetricValue, MetricValueRevision
+from metrics.models import MetricValue
+from perfmgmt.history import object_history
 from perfmgmt.models import IdempotencyRecord
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory
@@ -217,8 +218,12 @@ def test_a_changed_value_is_updated_and_its_history_kept(acme, weekly, key_clien
     )
     assert response.json()["updated"] == 1
     with org_scope(acme.org):
-        revision = MetricValueRevision.objects.get(kpi=weekly)
-    assert (revision.old_value, revision.new_value, revision.new_confidence) == (1, 2, "audited")
+        stored = MetricValue.objects.get(kpi=weekly)
+    update, insert = object_history(org=acme.org, model=MetricValue, object_id=stored.pk)
+    moved = {f.name: (f.old, f.new) for f in update.fields}
+    assert insert.action == "insert" and update.action == "update"
+    assert moved["value"] == (1, 2) and moved["confidence"] == ("preliminary", "audited")
+    assert update.actor_kind == "api key"
 
 
 def test_an_idempotency_key_replays_the_first_response(acme, weekly, key_client):

@@ -124,7 +124,8 @@ def test_members_cannot_open_the_key_page(acme, client_for):
 def test_a_value_written_by_a_key_records_the_key_and_so_does_its_history(
     acme, acme_cascade, key_client
 ):
-    from metrics.models import MetricValue, MetricValueRevision
+    from metrics.models import MetricValue
+    from perfmgmt.history import object_history
     from perfmgmt.models import ApiKey
     from perfmgmt.tenancy import org_scope
 
@@ -140,6 +141,7 @@ def test_a_value_written_by_a_key_records_the_key_and_so_does_its_history(
     with org_scope(acme.org):
         key = ApiKey.objects.get(name="warehouse")
         stored = MetricValue.objects.get(kpi=kpi, period_date="2026-03-01")
-        revision = MetricValueRevision.objects.get(kpi=kpi, period_date="2026-03-01")
     assert (stored.recorded_by_key, stored.recorded_by) == (key, None)
-    assert (revision.old_value, revision.new_value, revision.changed_by_key) == (41.0, 42.5, key)
+    update, _ = object_history(org=acme.org, model=MetricValue, object_id=stored.pk)
+    assert [(f.old, f.new) for f in update.fields if f.name == "value"] == [(41.0, 42.5)]
+    assert (update.actor, update.actor_kind) == ("API key warehouse", "api key")

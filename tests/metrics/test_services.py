@@ -6,9 +6,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from metrics.models import Kpi, KpiLink, Rag, Target, TargetChange
+from metrics.models import Kpi, KpiLink, Rag, Target
 from metrics.rag import rag_status
+from metrics.selectors import target_moves
 from metrics.services import kpi_create, kpi_update, target_set
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from tests.factories import KpiFactory, ObjectiveFactory
 
@@ -121,10 +123,11 @@ def test_a_target_gets_default_thresholds_and_is_audited(acme, acme_cascade):
         value=200,
     )
     assert (target.green_threshold, target.amber_threshold) == (200, 180)
-    with org_scope(acme.org):
-        change = TargetChange.objects.get(kpi=kpi, period_start=dt.date(2027, 1, 1))
-    assert change.action == "created" and change.new["value"] == 200
-    assert change.changed_by == acme.finance.user
+    [move] = [
+        m for m in target_moves(org=acme.org, kpi_ids=[kpi.pk]) if m.period_start.year == 2027
+    ]
+    assert move.change.action == "insert" and move.new_value == 200
+    assert move.change.actor == display_name(acme.finance.user)
 
 
 def test_moving_a_running_target_is_recorded_as_mid_period(acme, acme_cascade):
@@ -135,11 +138,11 @@ def test_moving_a_running_target_is_recorded_as_mid_period(acme, acme_cascade):
     target_set(**kwargs, period_start=start, period_end=end, value=100)
     target_set(**kwargs, period_start=start, period_end=end, value=80)
     target_set(**kwargs, period_start=start, period_end=end, value=80)  # no change, no entry
-    with org_scope(acme.org):
-        changes = list(TargetChange.objects.filter(period_start=start).order_by("changed_at"))
-    assert [c.action for c in changes] == ["created", "changed"]
-    assert changes[1].old["value"] == 100 and changes[1].new["value"] == 80
+    changes = list(reversed(target_moves(org=acme.org, kpi_ids=[fresh.pk])))
+    assert [c.change.action for c in changes] == ["insert", "update"]
+    assert changes[1].old_value == 100 and changes[1].new_value == 80
     assert changes[1].mid_period is True
+    assert changes[0].mid_period is False
 
 
 def test_targets_of_one_kpi_cannot_overlap(acme, acme_cascade):

@@ -7,9 +7,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from metrics.models import MetricValue
+from perfmgmt.history import object_history
 from perfmgmt.periods import current_week
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
-from reviews.models import CheckIn, CheckInRevision
+from reviews.models import CheckIn
 from reviews.selectors import agenda_build, what_i_owe
 from reviews.services import (
     KpiValueIn,
@@ -56,8 +58,11 @@ def test_the_lead_checks_in_once_a_week_and_edits_are_audited(acme, running):
     assert first.pk == second.pk
     with org_scope(acme.org):
         assert CheckIn.objects.count() == 1
-        revision = CheckInRevision.objects.get()
-    assert revision.before["confidence"] == 7 and second.confidence == 6
+    edit, created = object_history(org=acme.org, model=CheckIn, object_id=second.pk)
+    assert (created.action, created.data["confidence"]) == ("insert", 7)
+    assert edit.action == "update" and second.confidence == 6
+    assert {f.name: (f.old, f.new) for f in edit.fields}["confidence"] == (7, 6)
+    assert edit.actor == display_name(acme.lead.user)
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from metrics.models import MetricValue
+from perfmgmt.history import object_history
+from perfmgmt.selectors import display_name
 from perfmgmt.tenancy import org_scope
 from reviews import services
 from reviews.models import ActionItem, CheckIn, ReviewMeeting
@@ -240,9 +243,9 @@ def test_a_checkin_never_silently_replaces_another_persons_number(
     assert replaced.status_code == 302
     someone_elses_number.refresh_from_db()
     assert (someone_elses_number.value, someone_elses_number.recorded_by) == (13.5, acme.lead.user)
-    with org_scope(acme.org):
-        revision = acme_cascade.kpi.value_revisions.get()
-    assert (revision.old_value, revision.new_value) == (12.0, 13.5)
+    replacing = object_history(org=acme.org, model=MetricValue, object_id=someone_elses_number.pk)
+    assert [(f.old, f.new) for f in replacing[0].fields if f.name == "value"] == [(12.0, 13.5)]
+    assert replacing[0].actor == display_name(acme.lead.user)
     reopened = client.get("/o/acme/checkins/").content.decode()
     assert f'name="{running.pk}-value_{key}" value="13.5"' in reopened
 

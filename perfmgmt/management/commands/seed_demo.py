@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from metrics.forecasting.services import org_forecasts_refresh, org_links_refresh
-from metrics.ingestion import RawValue, values_ingest
+from metrics.ingestion import RawValue, metric_value_record, values_ingest
 from metrics.models import Kpi, Source, Target
 from metrics.rag import default_thresholds
 from metrics.services import kpi_create, kpi_update, target_set
@@ -1067,6 +1067,20 @@ class Command(BaseCommand):
             period_start=quarter.start,
             period_end=quarter.end,
             value=round(target.value * 1.1),
+        )
+        # And after the review of the month before, finance revised its revenue: two renewals
+        # were booked late. The audit log's "values revised after the review" shows who.
+        reviewed = add_months(month, -1)
+        with org_scope(org):
+            booked = kpis["arr"].values.get(period_date=reviewed)
+        metric_value_record(
+            org=org,
+            actor=memberships["cfo"],
+            kpi=kpis["arr"],
+            period_date=reviewed,
+            value=round(booked.value + 0.12, 2),
+            confidence="reconciled",
+            note="Two renewals booked late into the month",
         )
 
     def _seed_globex(self) -> None:

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('metrics', '0010_forecast_refresh'),
         ('perfmgmt', '0007_require_2fa'),
-        ('reviews', '0005_packs_and_commentary'),
+        ('reviews', '0009_audit_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
