@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
@@ -18,6 +18,7 @@ from metrics.cascade import (
 )
 from objectives.models import Objective, Perspective
 from objectives.selectors import priority_get
+from perfmgmt.http import to_its_page
 from perfmgmt.permissions import can_manage_strategy, can_plan
 from perfmgmt.selectors import team_list
 from perfmgmt.tenancy import org_view
@@ -73,9 +74,7 @@ def explorer_priority(request: TenantRequest, priority_id: str) -> HttpResponse:
         query = request.GET.copy()
         query.pop("collapse", None)
         suffix = f"?{query.urlencode()}" if query else ""
-        moved = redirect(f"{explorer_url}{suffix}#explorer-{priority.pk}")
-        patch_vary_headers(moved, ["HX-Request"])
-        return moved
+        return to_its_page(f"{explorer_url}{suffix}#explorer-{priority.pk}")
     filters = Filters.from_query(request.GET)
     expanded = request.GET.get("collapse") != "1"
     context = {

@@ -1,9 +1,10 @@
 """Small HTTP helpers shared by views of every floor: is this an API request, where may a
-`next` parameter send the browser."""
+`next` parameter send the browser, where does a piece of a page opened on its own belong."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -25,3 +26,12 @@ def safe_next(request: HttpRequest, default_url: str) -> str:
     ):
         return candidate
     return default_url
+
+
+def to_its_page(url: str) -> HttpResponseRedirect:
+    """A piece of a page that htmx swaps in (an explorer row, the dashboard's praise feed),
+    opened by a browser on its own — a bookmark, a new tab: sent to the page it belongs to.
+    The answer varies on HX-Request, as the piece's own does."""
+    moved = HttpResponseRedirect(url)
+    patch_vary_headers(moved, ["HX-Request"])
+    return moved

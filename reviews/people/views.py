@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from metrics.selectors import kpi_list
 from objectives.selectors import objective_list
+from perfmgmt.http import to_its_page
 from perfmgmt.periods import org_today
 from perfmgmt.selectors import org_members
 from perfmgmt.tenancy import org_view
@@ -259,9 +260,7 @@ def recognition_feed(request: TenantRequest) -> HttpResponse:
     """The dashboard's recognition feed, loaded into it with hx-get: the dashboard itself never
     reads the people layer. Opened as a page itself, it is the recognition page."""
     if not request.htmx:
-        moved = redirect("people:recognition", org_slug=request.org.slug)
-        moved["Vary"] = "HX-Request"
-        return moved
+        return to_its_page(reverse("people:recognition", kwargs={"org_slug": request.org.slug}))
     feed = selectors.recognition_list(org=request.org, actor=request.membership, limit=5)
     response = _page(request, "partials/recognition-feed.html", {"feed": feed})
     response["Vary"] = "HX-Request"
